@@ -1,0 +1,151 @@
+// Type declarations for plank-client.js, Plank's WebSocket client (protocol v1).
+
+export declare const PROTOCOL_VERSION: 1;
+
+/** The row operations a subscription can receive. */
+export type ChangeType = 'INSERT' | 'UPDATE' | 'DELETE';
+
+/** Error codes of the server's `error` replies, and the client's own. */
+export type PlankErrorCode =
+  | 'bad_json'
+  | 'bad_request'
+  | 'unknown_action'
+  | 'unknown_channel'
+  | 'bad_filter'
+  | 'too_many_subscriptions'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'rate_limited'
+  /** No reply in time (ping). */
+  | 'timeout'
+  /** The connection went away before the reply. */
+  | 'disconnected'
+  /** The client was closed, or the subscription unsubscribed. */
+  | 'closed'
+  | (string & {});
+
+/** One committed row change, as the server sends it. */
+export interface Change<Row = Record<string, unknown>> {
+  type: ChangeType;
+  /** The channel subscribed to, such as `items` or `schema.table`. */
+  channel: string;
+  schema: string;
+  table: string;
+  /** The new row (INSERT, UPDATE) or the deleted row (DELETE). */
+  data: Row;
+  /** The row before an UPDATE. */
+  old?: Row;
+  /** The change's position in the change log; unique, increasing in write order. */
+  seq: number;
+  /** Where to resume after this change: `<seq>.<snapshot_xmin>`. */
+  cursor: string;
+  /** When the change was written, ISO 8601 in UTC with microseconds. */
+  ts: string;
+}
+
+/** A page of the rows that matched when a `snapshot: true` subscription started. */
+export interface SnapshotPage<Row = Record<string, unknown>> {
+  type: 'snapshot';
+  channel: string;
+  rows: Row[];
+  last?: boolean;
+}
+
+export interface SubscribeOptions {
+  /** Which operations to receive; default all three. */
+  events?: ChangeType[];
+  /** PostgREST-style filter: `column=op.value` joined by `&`; ops eq neq lt lte gt gte in.(a,b) is.null. */
+  filter?: string;
+  /** Ask for the matching rows first (servers that support it). */
+  snapshot?: boolean;
+}
+
+export interface PlankOptions {
+  /** Resume from each channel's last cursor after a reconnect (falls back to `resync`). Default true. */
+  resume?: boolean;
+  /** First reconnect delay in ms, doubled on each failure. Default 500. */
+  minDelay?: number;
+  /** Longest reconnect delay in ms. Default 30000. */
+  maxDelay?: number;
+  /** Ping interval in ms; 0 disables the heartbeat. Default 25000. */
+  heartbeat?: number;
+  /** How long a ping waits for its pong, in ms. Default 10000. */
+  timeout?: number;
+  /** How many recent `seq` per channel are remembered to drop repeats. Default 10000. */
+  dedupeWindow?: number;
+  /** The WebSocket class to use; default the global `WebSocket`. */
+  WebSocket?: new (url: string) => WebSocket;
+}
+
+export type ConnectionState = 'connecting' | 'open' | 'closed';
+
+export interface PlankEvents {
+  connecting: { attempt: number };
+  open: Record<string, never>;
+  /** `retryIn` is the delay before the next attempt, or `null` after `close()`. */
+  closed: { code: number; reason: string; retryIn: number | null };
+  /** Changes may have been missed on `channel`; it is live again: reload its state. */
+  resync: { channel: string; reason: string };
+  error: PlankError;
+}
+
+export declare class PlankError extends Error {
+  constructor(code: PlankErrorCode, message: string, details?: { channel?: string; reply?: object });
+  readonly name: 'PlankError';
+  readonly code: PlankErrorCode;
+  /** The subscription's channel, for errors about one. */
+  channel?: string;
+  /** The server's `error` message, when there was one. */
+  readonly reply?: { type: 'error'; id?: string | number; code: string; message: string };
+}
+
+export declare class Subscription<Row = Record<string, unknown>> {
+  readonly channel: string;
+  readonly options: Readonly<SubscribeOptions>;
+  /** Whether the server has acknowledged it at least once. */
+  readonly acknowledged: boolean;
+  /** Whether it was unsubscribed, replaced, or refused. */
+  readonly closed: boolean;
+  /** Resolves once acknowledged (waiting across reconnects); rejects with a PlankError when refused. */
+  readonly ready: Promise<Subscription<Row>>;
+  /** The cursor of the last change received on the channel, or null. */
+  readonly cursor: string | null;
+  /** Stops the subscription; resolves when the server acknowledged (or at once when offline). */
+  unsubscribe(): Promise<void>;
+}
+
+export declare class Plank {
+  /**
+   * @param url `ws(s)://host:port/ws` or the server's `http(s)://` base URL; in a browser,
+   *   defaults to the page's own server.
+   */
+  constructor(url?: string | URL, options?: PlankOptions);
+  /** The WebSocket URL in use. */
+  readonly url: string;
+  readonly options: Required<Omit<PlankOptions, 'WebSocket'>> & Pick<PlankOptions, 'WebSocket'>;
+  readonly state: ConnectionState;
+
+  on<E extends keyof PlankEvents>(event: E, listener: (detail: PlankEvents[E]) => void): () => void;
+  off<E extends keyof PlankEvents>(event: E, listener: (detail: PlankEvents[E]) => void): void;
+
+  subscribe<Row = Record<string, unknown>>(
+    channel: string,
+    options: SubscribeOptions,
+    onChange: (change: Change<Row> | SnapshotPage<Row>) => void,
+  ): Subscription<Row>;
+  subscribe<Row = Record<string, unknown>>(
+    channel: string,
+    onChange: (change: Change<Row> | SnapshotPage<Row>) => void,
+  ): Subscription<Row>;
+
+  /** Resolves with the round-trip time in ms. */
+  ping(): Promise<number>;
+  /** Closes for good: no reconnect; pending requests reject with a `closed` PlankError. */
+  close(): void;
+}
+
+/** The WebSocket URL for a `ws(s)://` or `http(s)://` server URL. */
+export declare function websocketUrl(url?: string | URL): string;
+
+/** Whether a row matches a filter the way the server evaluates it. */
+export declare function matchesFilter(filter: string | null | undefined, row: Record<string, unknown> | null | undefined): boolean;

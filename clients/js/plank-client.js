@@ -1,0 +1,671 @@
+/**
+ * plank-client.js: the JavaScript client for Plank's WebSocket protocol (v1).
+ *
+ * One ES module, no dependencies. Runs in browsers and in Node 22+ (Node 20 with
+ * `--experimental-websocket`, or pass any WHATWG-style WebSocket class as `options.WebSocket`).
+ *
+ *   import { Plank } from './plank-client.js';
+ *   const plank = new Plank('ws://127.0.0.1:8000/ws');
+ *   const sub = plank.subscribe('items', { filter: 'value=gt.10' }, (change) => {
+ *     console.log(change.type, change.data, change.seq);
+ *   });
+ *   await sub.ready;           // acknowledged: every later commit is delivered
+ *   plank.on('resync', ({ channel }) => reloadFromRest(channel));
+ *
+ * What it does for the application:
+ * - reconnects with exponential back-off and jitter, and resubscribes every channel;
+ * - resumes from each channel's last cursor when the server supports it, and otherwise emits
+ *   `resync` once the channel is live again, so the app reloads its state over REST;
+ * - drops repeated changes by `seq`, so a change is handed to the app once, across reconnects;
+ * - pings the server, and replaces a connection that stopped answering;
+ * - correlates replies with requests: promises resolve on acknowledgement and reject with a
+ *   {@link PlankError} carrying the server's error `code`.
+ *
+ * @module plank-client
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+const CHANGE_TYPES = new Set(['INSERT', 'UPDATE', 'DELETE']);
+const OPEN = 1; // WebSocket.OPEN, the same in every implementation
+
+const DEFAULTS = Object.freeze({
+  resume: true,
+  minDelay: 500,
+  maxDelay: 30_000,
+  heartbeat: 25_000,
+  timeout: 10_000,
+  dedupeWindow: 10_000,
+});
+
+/**
+ * An error reply from the server (`code` is the protocol's error code, such as `bad_filter`),
+ * or a client-side failure: `timeout` (no reply in time), `disconnected` (the connection went
+ * away before the reply), `closed` (the client was closed).
+ */
+export class PlankError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   * @param {{channel?: string, reply?: object}} [details]
+   */
+  constructor(code, message, details = {}) {
+    super(message);
+    this.name = 'PlankError';
+    this.code = code;
+    this.channel = details.channel;
+    this.reply = details.reply;
+  }
+}
+
+/**
+ * The WebSocket URL for a Plank server given as `ws(s)://…` or as an `http(s)://…` base URL.
+ * A URL with no path gets `/ws`; an http(s) base URL gets `ws` appended to its path.
+ * In a browser, a relative URL (or none) is taken against the page's location.
+ *
+ * @param {string|URL} [url]
+ * @returns {string}
+ */
+export function websocketUrl(url) {
+  const base = globalThis.location?.href;
+  if (url === undefined || url === null || url === '') {
+    if (!base) throw new TypeError('Plank needs a server URL, such as ws://127.0.0.1:8000/ws');
+    url = '/';
+  }
+  const u = new URL(String(url), base);
+  if (u.protocol === 'http:' || u.protocol === 'https:') {
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    if (!u.pathname.endsWith('/ws')) u.pathname = u.pathname.replace(/\/?$/, '/ws');
+  } else if (u.protocol === 'ws:' || u.protocol === 'wss:') {
+    if (u.pathname === '/' || u.pathname === '') u.pathname = '/ws';
+  } else {
+    throw new TypeError(`Plank URL must be ws(s):// or http(s)://, got ${u.protocol}`);
+  }
+  u.hash = '';
+  return u.href;
+}
+
+/**
+ * Tells whether a row matches a filter in the protocol's syntax (`value=gt.10&name=eq.a`),
+ * the way the server evaluates it. The server sends an UPDATE when the new row *or* the old one
+ * matches, so an app keeping a filtered view uses this on `change.data` to see a row leave it.
+ *
+ * Values compare by the row's JSON type: numbers numerically, booleans as booleans, anything
+ * else as text. A null or missing value matches only `is.null`.
+ *
+ * @param {string|undefined|null} filter
+ * @param {Record<string, unknown>|null|undefined} row
+ * @returns {boolean}
+ */
+export function matchesFilter(filter, row) {
+  if (!filter || !filter.trim()) return true;
+  if (!row) return false;
+  return filter.split('&').every((term) => {
+    const eq = term.indexOf('=');
+    const dot = term.indexOf('.', eq + 1);
+    if (eq <= 0 || dot < 0) throw new PlankError('bad_filter', `expected column=operator.value in '${term}'`);
+    const actual = row[term.slice(0, eq)];
+    const op = term.slice(eq + 1, dot);
+    const operand = term.slice(dot + 1);
+    if (op === 'is') {
+      if (operand === 'null') return actual === null || actual === undefined;
+      return typeof actual === 'boolean' && String(actual) === operand;
+    }
+    if (actual === null || actual === undefined) return false;
+    if (op === 'in') return splitList(operand.replace(/^\(|\)$/g, '')).some((v) => compare(actual, v) === 0);
+    const c = compare(actual, operand);
+    switch (op) {
+      case 'eq': return c === 0;
+      case 'neq': return c !== 0 && !Number.isNaN(c);
+      case 'lt': return c < 0;
+      case 'lte': return c <= 0;
+      case 'gt': return c > 0;
+      case 'gte': return c >= 0;
+      default: throw new PlankError('bad_filter', `unknown operator '${op}' in '${term}'`);
+    }
+  });
+}
+
+function compare(actual, operand) {
+  if (typeof actual === 'number') {
+    const n = Number(operand);
+    return operand.trim() === '' || Number.isNaN(n) ? NaN : Math.sign(actual - n);
+  }
+  if (typeof actual === 'boolean') return actual === (operand === 'true') ? 0 : NaN;
+  const text = typeof actual === 'string' ? actual : JSON.stringify(actual);
+  return text < operand ? -1 : text > operand ? 1 : 0;
+}
+
+function splitList(inner) {
+  const items = [];
+  let current = '';
+  let quoted = false;
+  for (const ch of inner) {
+    if (ch === '"') quoted = !quoted;
+    else if (ch === ',' && !quoted) { items.push(current); current = ''; }
+    else current += ch;
+  }
+  items.push(current);
+  return inner === '' ? [] : items;
+}
+
+/**
+ * A subscription to one channel, returned by {@link Plank#subscribe}. It receives the changes
+ * the server sends for it from its acknowledgement until it is unsubscribed or replaced by a
+ * later `subscribe` to the same channel.
+ */
+export class Subscription {
+  /** @internal */
+  constructor(plank, channel, options, onChange) {
+    /** The channel, as given (`items` or `schema.table`). */
+    this.channel = channel;
+    /** The options it was made with: `events`, `filter`, `snapshot`. */
+    this.options = Object.freeze({ ...options });
+    /** Whether the server has acknowledged it at least once. */
+    this.acknowledged = false;
+    /** Whether it was unsubscribed, replaced, or rejected by the server. */
+    this.closed = false;
+    /** @internal */ this._plank = plank;
+    /** @internal */ this._onChange = onChange;
+    /** @internal */ this._settle = null;
+    /**
+     * Resolves with this subscription once the server acknowledged it; rejects with a
+     * {@link PlankError} when the server refused it (`bad_filter`, `unknown_channel`, …) or the
+     * client was closed first. It waits across reconnects.
+     * @type {Promise<Subscription>}
+     */
+    this.ready = new Promise((resolve, reject) => {
+      this._settle = { resolve, reject };
+    });
+    this.ready.catch(() => {}); // an unobserved refusal is not an unhandled rejection
+  }
+
+  /** The cursor of the last change received on this channel, or `null`. */
+  get cursor() {
+    return this._plank._channels.get(this.channel)?.cursor ?? null;
+  }
+
+  /**
+   * Stops the subscription: its handler is not called again. Resolves when the server
+   * acknowledged, or at once when there is nothing to tell it (disconnected, or replaced).
+   * @returns {Promise<void>}
+   */
+  unsubscribe() {
+    return this._plank._unsubscribe(this);
+  }
+
+  /** @internal */
+  _ack() {
+    this.acknowledged = true;
+    this._settle?.resolve(this);
+    this._settle = null;
+  }
+
+  /** @internal */
+  _fail(error) {
+    this.closed = true;
+    this._settle?.reject(error);
+    this._settle = null;
+  }
+}
+
+/**
+ * A connection to a Plank server that stays up: it reconnects, resubscribes and resumes on its
+ * own until {@link Plank#close}.
+ *
+ * Events (listen with {@link Plank#on}):
+ * - `connecting` `{attempt}`: a socket is being opened (1 for the first attempt after
+ *   the server last answered, counting up while it does not);
+ * - `open` `{}`: the socket is open and the subscriptions' requests are sent;
+ * - `closed` `{code, reason, retryIn}`: the socket closed; `retryIn` is the delay before the
+ *   next attempt in ms, or `null` after {@link Plank#close};
+ * - `resync` `{channel, reason}`: changes may have been missed on `channel` (a reconnect the
+ *   server could not resume, or an expired cursor). The channel is live again: reload its state.
+ * - `error` `PlankError`: an error reply no request is waiting for, or a subscription lost
+ *   when it was restored.
+ */
+export class Plank {
+  /**
+   * @param {string|URL} [url] `ws(s)://host:port/ws` or the server's `http(s)://` base URL;
+   *   in a browser, defaults to the page's own server.
+   * @param {object} [options]
+   * @param {boolean} [options.resume=true] On reconnect, ask the server to replay what was
+   *   missed (`since`: the channel's last cursor). A server without resume support refuses it;
+   *   the client then resubscribes without it and emits `resync` instead.
+   * @param {number} [options.minDelay=500] First reconnect delay, ms (doubles on each failure).
+   * @param {number} [options.maxDelay=30000] Longest reconnect delay, ms.
+   * @param {number} [options.heartbeat=25000] Ping the server this often, ms; 0 disables.
+   * @param {number} [options.timeout=10000] How long a ping waits for its pong, ms; a missed
+   *   heartbeat pong replaces the connection.
+   * @param {number} [options.dedupeWindow=10000] How many recent `seq` per channel are
+   *   remembered to drop repeats.
+   * @param {typeof WebSocket} [options.WebSocket] The WebSocket class (default: the global one).
+   */
+  constructor(url, options = {}) {
+    this.url = websocketUrl(url);
+    this.options = { ...DEFAULTS, ...options };
+    this._WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    if (typeof this._WebSocket !== 'function') {
+      throw new TypeError(
+        'No WebSocket class: use Node 22+ (or Node 20 with --experimental-websocket), ' +
+          "or pass one, e.g. new Plank(url, { WebSocket }) with WebSocket from the 'ws' package",
+      );
+    }
+    /** `connecting`, `open` or `closed`. */
+    this.state = 'connecting';
+    /** @internal */ this._socket = null;
+    /** @internal */ this._listeners = new Map();
+    /**
+     * @internal Per channel: `latest` the subscription the app asked for last; `active` the one
+     * whose handler gets changes (the last acknowledged); `current` the one the server applies
+     * now (by reply order); `inflight` subscribe requests awaiting a reply; `seen` recent seqs.
+     */
+    this._channels = new Map();
+    /** @internal id → {resolve, reject, timer, sub?, since?} */
+    this._pending = new Map();
+    /** @internal */ this._nextId = 1;
+    /** @internal */ this._attempt = 0;
+    /** @internal */ this._retryTimer = null;
+    /** @internal */ this._heartbeatTimer = null;
+    /** @internal */ this._closedByUser = false;
+    /** @internal */ this._resumeSupported = true;
+    /** @internal The network is back: retry now rather than at the end of the back-off. */
+    this._onOnline = () => {
+      if (!this._retryTimer) return;
+      clearTimeout(this._retryTimer);
+      this._connect();
+    };
+    globalThis.addEventListener?.('online', this._onOnline);
+    // Connect after the current task, so listeners added right after `new` see every event.
+    queueMicrotask(() => this._connect());
+  }
+
+  /**
+   * Adds an event listener; returns a function that removes it.
+   * @param {'connecting'|'open'|'closed'|'resync'|'error'} event
+   * @param {(detail: any) => void} listener
+   * @returns {() => void}
+   */
+  on(event, listener) {
+    if (!this._listeners.has(event)) this._listeners.set(event, new Set());
+    this._listeners.get(event).add(listener);
+    return () => this.off(event, listener);
+  }
+
+  /** Removes a listener added with {@link Plank#on}. */
+  off(event, listener) {
+    this._listeners.get(event)?.delete(listener);
+  }
+
+  /**
+   * Subscribes to a channel. The handler gets each change (`INSERT`, `UPDATE`, `DELETE`) once,
+   * and, with `snapshot: true`, the server's `snapshot` pages first.
+   *
+   * Subscribing again to the same channel replaces the earlier subscription when the server
+   * acknowledges the new one; until then the earlier one goes on, and it also goes on when the
+   * server refuses the new one (a bad filter, say).
+   *
+   * @param {string} channel `items` or `schema.table`
+   * @param {{events?: string[], filter?: string, snapshot?: boolean}|function} [options]
+   * @param {(change: object) => void} [onChange]
+   * @returns {Subscription}
+   */
+  subscribe(channel, options = {}, onChange = undefined) {
+    if (typeof options === 'function') [options, onChange] = [{}, options];
+    if (typeof channel !== 'string' || !channel) throw new TypeError('channel must be a non-empty string');
+    if (typeof onChange !== 'function') throw new TypeError('subscribe needs a change handler');
+    const sub = new Subscription(this, channel, options, onChange);
+    if (this._closedByUser) {
+      sub._fail(new PlankError('closed', 'this Plank client was closed', { channel }));
+      return sub;
+    }
+    let state = this._channels.get(channel);
+    if (!state) {
+      state = { latest: null, active: null, current: null, inflight: 0, seen: new Set(), cursor: null };
+      this._channels.set(channel, state);
+    }
+    if (state.latest && state.latest !== state.active) {
+      state.latest._fail(new PlankError('closed', 'replaced by a later subscribe', { channel }));
+    }
+    state.latest = sub;
+    if (this.state === 'open') this._sendSubscribe(sub, false);
+    return sub;
+  }
+
+  /**
+   * Sends a ping and resolves with the round-trip time in ms.
+   * @returns {Promise<number>}
+   */
+  ping() {
+    const started = now();
+    return new Promise((resolve, reject) => {
+      this._request({ action: 'ping' }, {
+        timeout: this.options.timeout,
+        ok: () => resolve(now() - started),
+        fail: reject,
+      });
+    });
+  }
+
+  /**
+   * Closes the connection for good: no reconnect, every handler stops, and pending requests
+   * reject with a `closed` PlankError.
+   */
+  close() {
+    if (this._closedByUser) return;
+    this._closedByUser = true;
+    globalThis.removeEventListener?.('online', this._onOnline);
+    clearTimeout(this._retryTimer);
+    this._retryTimer = null;
+    this._failPending(new PlankError('closed', 'this Plank client was closed'));
+    for (const [channel, state] of this._channels) {
+      const error = new PlankError('closed', 'this Plank client was closed', { channel });
+      state.latest?._fail(error);
+      state.active?._fail(error);
+    }
+    this._channels.clear();
+    const socket = this._socket;
+    this._detach();
+    if (socket && socket.readyState <= OPEN) socket.close(1000, 'client closed');
+    const wasClosed = this.state === 'closed';
+    this.state = 'closed';
+    if (!wasClosed) this._emit('closed', { code: 1000, reason: 'client closed', retryIn: null });
+  }
+
+  // --- connection -----------------------------------------------------------------------
+
+  /** @internal */
+  _connect() {
+    if (this._closedByUser) return;
+    this._retryTimer = null;
+    this.state = 'connecting';
+    this._emit('connecting', { attempt: this._attempt + 1 });
+    let socket;
+    try {
+      socket = new this._WebSocket(this.url);
+    } catch (error) {
+      this._onSocketClosed(1006, String(error?.message ?? error));
+      return;
+    }
+    this._socket = socket;
+    socket.onopen = () => this._onOpen();
+    socket.onmessage = (event) => this._onMessage(event.data);
+    socket.onclose = (event) => {
+      if (this._socket === socket) this._onSocketClosed(event.code, event.reason);
+    };
+    socket.onerror = () => {}; // a close event always follows; nothing useful in the error
+  }
+
+  /** @internal */
+  _onOpen() {
+    this.state = 'open';
+    for (const state of this._channels.values()) {
+      state.current = null;
+      state.inflight = 0;
+      this._reconcile(state);
+    }
+    this._startHeartbeat();
+    this._emit('open', {});
+  }
+
+  /** @internal Any end of the socket that the user did not ask for: schedule a reconnect. */
+  _onSocketClosed(code, reason) {
+    this._detach();
+    this._failPending(new PlankError('disconnected', 'the connection closed before the reply'));
+    if (this._closedByUser) return;
+    const delay = this._backoff(this._attempt++);
+    this.state = 'closed';
+    this._emit('closed', { code, reason: reason ?? '', retryIn: delay });
+    this._retryTimer = setTimeout(() => this._connect(), delay);
+  }
+
+  /** @internal Drops the current socket (if any) without closing it. */
+  _detach() {
+    clearInterval(this._heartbeatTimer);
+    this._heartbeatTimer = null;
+    const socket = this._socket;
+    this._socket = null;
+    if (socket) socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+  }
+
+  /** @internal Gives up on a socket that stopped answering: close it, reconnect with back-off. */
+  _drop(code, reason) {
+    const socket = this._socket;
+    if (!socket) return;
+    this._onSocketClosed(code, reason);
+    try {
+      socket.close(code, reason);
+    } catch {
+      // already closing
+    }
+  }
+
+  /** @internal Exponential back-off with "equal jitter": half fixed, half random. */
+  _backoff(attempt) {
+    const { minDelay, maxDelay } = this.options;
+    const ceiling = Math.min(maxDelay, minDelay * 2 ** Math.min(attempt, 30));
+    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  /** @internal */
+  _startHeartbeat() {
+    const { heartbeat } = this.options;
+    if (!heartbeat) return;
+    this._heartbeatTimer = setInterval(() => {
+      this.ping().catch((error) => {
+        if (error.code === 'timeout') this._drop(4000, 'no reply to heartbeat');
+      });
+    }, heartbeat);
+  }
+
+  // --- requests -------------------------------------------------------------------------
+
+  /**
+   * @internal Sends a request with a fresh id. `ok(reply)` or `fail(PlankError)` is called
+   * synchronously when the reply is read, so the state it changes is in place before the next
+   * message (a change right behind a `subscribed`) is handled.
+   */
+  _request(message, { ok, fail, timeout = 0, ...extra }) {
+    if (this.state !== 'open') {
+      const code = this._closedByUser ? 'closed' : 'disconnected';
+      fail(new PlankError(code, 'not connected'));
+      return;
+    }
+    const id = `p${this._nextId++}`;
+    const timer = timeout
+      ? setTimeout(() => {
+        this._pending.delete(id);
+        fail(new PlankError('timeout', `no reply within ${timeout} ms`));
+      }, timeout)
+      : null;
+    this._pending.set(id, { ok, fail, timer, ...extra });
+    this._send({ ...message, id });
+  }
+
+  /** @internal */
+  _sendSubscribe(sub, restoring) {
+    const state = this._channels.get(sub.channel);
+    const { events, filter, snapshot } = sub.options;
+    const message = { action: 'subscribe', channel: sub.channel };
+    if (events) message.events = events;
+    if (filter) message.filter = filter;
+    const since = restoring && this.options.resume && this._resumeSupported ? state.cursor : null;
+    if (since) message.since = since;
+    else if (snapshot) message.snapshot = true;
+    // A subscription the app already had is "restored"; without `since`, it may have missed
+    // changes while disconnected: tell the app once it is live again.
+    const resync = restoring && sub.acknowledged && !since;
+    state.inflight++;
+    this._request(message, {
+      ok: () => {
+        state.inflight--;
+        state.current = sub; // what the server applies from here on
+        if (sub === state.latest && !sub.closed) {
+          if (state.active && state.active !== sub) state.active.closed = true; // replaced
+          state.active = sub;
+          sub._ack();
+          if (resync) this._emit('resync', { channel: sub.channel, reason: 'reconnected' });
+        }
+        this._reconcile(state);
+      },
+      fail: (error) => this._subscribeFailed(state, sub, since, restoring, error),
+    });
+  }
+
+  /** @internal */
+  _subscribeFailed(state, sub, since, restoring, error) {
+    if (error.code === 'disconnected' || error.code === 'closed') return; // restored on reconnect
+    state.inflight--;
+    if (since && error.code === 'bad_request' && sub === state.latest && !sub.closed) {
+      // A server without resume support: subscribe plainly, and let the app resync.
+      this._resumeSupported = false;
+      this._sendSubscribe(sub, restoring);
+      return;
+    }
+    error.channel = sub.channel;
+    const wasLive = sub === state.active && !sub.closed;
+    sub._fail(error);
+    if (state.active === sub) state.active = null;
+    if (wasLive) this._emit('error', error);
+    this._reconcile(state);
+  }
+
+  /**
+   * @internal Once no subscribe request of the channel awaits a reply, makes the server apply
+   * what the app wants: its latest subscription, else the active one (the latest was refused or
+   * unsubscribed), else nothing.
+   */
+  _reconcile(state) {
+    if (state.inflight > 0 || this.state !== 'open') return;
+    if (!state.latest || state.latest.closed) state.latest = state.active?.closed ? null : state.active;
+    const wanted = state.latest;
+    if (wanted && state.current !== wanted) {
+      this._sendSubscribe(wanted, true);
+    } else if (!wanted && state.current) {
+      const { channel } = state.current;
+      state.current = null;
+      if (this._channels.get(channel) !== state) return; // unsubscribed already, maybe resubscribed
+      this._channels.delete(channel);
+      this._send({ action: 'unsubscribe', channel });
+    }
+  }
+
+  /** @internal */
+  _unsubscribe(sub) {
+    const state = this._channels.get(sub.channel);
+    const known = state && (state.latest === sub || state.active === sub);
+    sub._fail(new PlankError('closed', 'unsubscribed', { channel: sub.channel }));
+    if (!known) return Promise.resolve();
+    if (state.latest === sub) state.latest = null;
+    if (state.active === sub) state.active = null;
+    if (state.latest || (state.active && !state.active.closed)) {
+      this._reconcile(state); // an earlier or later subscription of the channel goes on
+      return Promise.resolve();
+    }
+    this._channels.delete(sub.channel); // a later subscribe starts afresh, from "now"
+    if (this.state !== 'open') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this._request({ action: 'unsubscribe', channel: sub.channel }, {
+        ok: () => resolve(),
+        // Disconnected or closed: the server forgot the subscription with the connection.
+        fail: (error) => (error.code === 'disconnected' || error.code === 'closed' ? resolve() : reject(error)),
+      });
+    });
+  }
+
+  /** @internal */
+  _failPending(error) {
+    const pending = [...this._pending.values()];
+    this._pending.clear();
+    for (const { fail, timer } of pending) {
+      clearTimeout(timer);
+      fail(error);
+    }
+  }
+
+  /** @internal */
+  _send(message) {
+    this._socket?.send(JSON.stringify(message));
+  }
+
+  // --- incoming -------------------------------------------------------------------------
+
+  /** @internal */
+  _onMessage(data) {
+    let message;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return; // not the protocol; ignore
+    }
+    if (!message || typeof message !== 'object') return;
+    this._attempt = 0; // the server answers: the next failure starts the back-off afresh
+    const { type } = message;
+    if (CHANGE_TYPES.has(type)) this._onChange(message);
+    else if (type === 'snapshot') this._deliver(this._channels.get(message.channel), message);
+    else if (type === 'resync') this._emit('resync', { channel: message.channel, reason: message.reason ?? 'server' });
+    else if (type === 'error') this._onError(message);
+    else if (message.id !== undefined && this._pending.has(message.id)) this._reply(message.id, message);
+  }
+
+  /** @internal */
+  _reply(id, value, error = null) {
+    const pending = this._pending.get(id);
+    this._pending.delete(id);
+    clearTimeout(pending.timer);
+    if (error) pending.fail(error);
+    else pending.ok(value);
+  }
+
+  /** @internal */
+  _onError(message) {
+    const error = new PlankError(message.code ?? 'error', message.message ?? 'error', { reply: message });
+    if (message.id !== undefined && this._pending.has(message.id)) this._reply(message.id, null, error);
+    else this._emit('error', error);
+  }
+
+  /** @internal */
+  _onChange(change) {
+    const state = this._channels.get(change.channel);
+    if (!state) return;
+    if (typeof change.seq === 'number') {
+      if (state.seen.has(change.seq)) return; // a repeat (a resumed replay overlaps the live stream)
+      state.seen.add(change.seq);
+      if (state.seen.size > this.options.dedupeWindow) state.seen.delete(state.seen.values().next().value);
+    }
+    if (change.cursor) state.cursor = change.cursor;
+    this._deliver(state, change);
+  }
+
+  /** @internal */
+  _deliver(state, message) {
+    const sub = state?.current;
+    if (!sub || sub !== state.active || sub.closed) return;
+    try {
+      sub._onChange(message);
+    } catch (error) {
+      report(error);
+    }
+  }
+
+  /** @internal */
+  _emit(event, detail) {
+    for (const listener of [...(this._listeners.get(event) ?? [])]) {
+      try {
+        listener(detail);
+      } catch (error) {
+        report(error);
+      }
+    }
+  }
+}
+
+/** Reports an app handler's exception the way an event handler's would be, without stopping us. */
+function report(error) {
+  if (typeof globalThis.reportError === 'function') globalThis.reportError(error);
+  else setTimeout(() => { throw error; });
+}
+
+function now() {
+  return globalThis.performance?.now() ?? Date.now();
+}

@@ -1,0 +1,346 @@
+// Protocol logic of plank-client.js against a scripted in-memory WebSocket: no server needed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Plank, PlankError, matchesFilter, websocketUrl } from '../plank-client.js';
+
+/** A WebSocket stand-in: records what the client sends; the test plays the server. */
+class FakeSocket {
+  static sockets = [];
+  constructor(url) {
+    this.url = url;
+    this.readyState = 0;
+    this.sent = [];
+    FakeSocket.sockets.push(this);
+  }
+  send(text) { this.sent.push(JSON.parse(text)); }
+  close(code = 1000, reason = '') {
+    if (this.readyState >= 2) return;
+    this.readyState = 3;
+    queueMicrotask(() => this.onclose?.({ code, reason }));
+  }
+  // --- the server's side ---
+  open() { this.readyState = 1; this.onopen?.({}); }
+  receive(message) { this.onmessage?.({ data: JSON.stringify(message) }); }
+  drop(code = 1006) { this.readyState = 3; this.onclose?.({ code, reason: '' }); }
+  last(action) { return this.sent.filter((m) => m.action === action).at(-1); }
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+const until = async (predicate, ms = 2000) => {
+  const end = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+const change = (seq, type = 'INSERT', data = { id: seq, value: seq }) => ({
+  type, channel: 'items', schema: 'public', table: 'items', data, seq, cursor: `${seq}.900`, ts: new Date().toISOString(),
+});
+
+async function connected(options = {}) {
+  FakeSocket.sockets = [];
+  const plank = new Plank('ws://test/ws', { WebSocket: FakeSocket, minDelay: 10, maxDelay: 40, heartbeat: 0, ...options });
+  await tick();
+  const socket = FakeSocket.sockets.at(-1);
+  socket.open();
+  return { plank, socket };
+}
+
+test('websocketUrl accepts ws and http base URLs', () => {
+  assert.equal(websocketUrl('ws://h:8000/ws'), 'ws://h:8000/ws');
+  assert.equal(websocketUrl('ws://h:8000'), 'ws://h:8000/ws');
+  assert.equal(websocketUrl('http://h:8000'), 'ws://h:8000/ws');
+  assert.equal(websocketUrl('https://h/'), 'wss://h/ws');
+  assert.equal(websocketUrl('https://h/plank/'), 'wss://h/plank/ws');
+  assert.equal(websocketUrl('http://h:8000/ws'), 'ws://h:8000/ws');
+  assert.throws(() => websocketUrl('ftp://h/'), TypeError);
+});
+
+test('subscribe sends the request, resolves on acknowledgement, delivers changes', async () => {
+  const { plank, socket } = await connected();
+  const got = [];
+  const sub = plank.subscribe('items', { events: ['INSERT'], filter: 'value=gt.10' }, (c) => got.push(c));
+  const request = socket.last('subscribe');
+  assert.deepEqual(
+    { ...request, id: undefined },
+    { action: 'subscribe', channel: 'items', events: ['INSERT'], filter: 'value=gt.10', id: undefined },
+  );
+  // The acknowledgement and a change in the same turn: the change must not be lost.
+  socket.receive({ type: 'subscribed', id: request.id, channel: 'items' });
+  socket.receive(change(1));
+  assert.equal(await sub.ready, sub);
+  assert.deepEqual(got.map((c) => c.seq), [1]);
+  assert.equal(sub.cursor, '1.900');
+  plank.close();
+});
+
+test('an error reply rejects with a typed PlankError', async () => {
+  const { plank, socket } = await connected();
+  const sub = plank.subscribe('items', { filter: 'name=like.a*' }, () => {});
+  const { id } = socket.last('subscribe');
+  socket.receive({ type: 'error', id, code: 'bad_filter', message: "unknown operator 'like'" });
+  await assert.rejects(sub.ready, (e) => e instanceof PlankError && e.code === 'bad_filter' && e.channel === 'items');
+  assert.equal(sub.closed, true);
+  plank.close();
+});
+
+test('changes are delivered once per seq, in arrival order, even out of seq order', async () => {
+  const { plank, socket } = await connected();
+  const got = [];
+  plank.subscribe('items', (c) => got.push(c.seq));
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  for (const seq of [5, 7, 6, 7, 5, 8]) socket.receive(change(seq)); // commit order ≠ seq order
+  assert.deepEqual(got, [5, 7, 6, 8]);
+  plank.close();
+});
+
+test('reconnects with back-off, resubscribes, and emits resync when the server cannot resume', async () => {
+  const { plank, socket } = await connected();
+  const events = [];
+  for (const name of ['connecting', 'open', 'closed', 'resync']) plank.on(name, (d) => events.push([name, d]));
+  const got = [];
+  const sub = plank.subscribe('items', { filter: 'value=gt.1' }, (c) => got.push(c.seq));
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  socket.receive(change(10));
+  await sub.ready;
+
+  socket.drop();
+  assert.equal(plank.state, 'closed');
+  const closed = events.find(([n]) => n === 'closed')[1];
+  assert.ok(closed.retryIn >= 5 && closed.retryIn <= 10, `retryIn ${closed.retryIn}`);
+  await until(() => FakeSocket.sockets.length === 2);
+  const second = FakeSocket.sockets[1];
+  second.open();
+
+  // It asks to resume from the last cursor; this server refuses, so it subscribes plainly.
+  const resume = second.last('subscribe');
+  assert.equal(resume.since, '10.900');
+  assert.equal(resume.filter, 'value=gt.1');
+  second.receive({ type: 'error', id: resume.id, code: 'bad_request', message: "'since' is not supported by this server yet" });
+  const plain = second.last('subscribe');
+  assert.notEqual(plain.id, resume.id);
+  assert.equal(plain.since, undefined);
+  assert.equal(events.some(([n]) => n === 'resync'), false, 'resync only once live again');
+  second.receive({ type: 'subscribed', id: plain.id, channel: 'items' });
+  assert.deepEqual(events.find(([n]) => n === 'resync')[1], { channel: 'items', reason: 'reconnected' });
+  second.receive(change(10)); // a repeat is dropped
+  second.receive(change(11));
+  assert.deepEqual(got, [10, 11]);
+  assert.equal(sub.closed, false);
+
+  // Later reconnects do not ask to resume again.
+  second.drop();
+  await until(() => FakeSocket.sockets.length === 3);
+  FakeSocket.sockets[2].open();
+  assert.equal(FakeSocket.sockets[2].last('subscribe').since, undefined);
+  plank.close();
+});
+
+test('with a resuming server, the replay joins the live stream without repeats', async () => {
+  const { plank, socket } = await connected();
+  const resyncs = [];
+  plank.on('resync', (d) => resyncs.push(d));
+  const got = [];
+  plank.subscribe('items', (c) => got.push(c.seq));
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  socket.receive(change(1));
+  socket.receive(change(2));
+  socket.drop();
+  await until(() => FakeSocket.sockets.length === 2);
+  const second = FakeSocket.sockets[1];
+  second.open();
+  const request = second.last('subscribe');
+  assert.equal(request.since, '2.900');
+  second.receive({ type: 'subscribed', id: request.id, channel: 'items' });
+  for (const seq of [2, 3, 4]) second.receive(change(seq));
+  assert.deepEqual(got, [1, 2, 3, 4]);
+  assert.deepEqual(resyncs, []);
+  plank.close();
+});
+
+test('resume: false never sends since and always resyncs', async () => {
+  const { plank, socket } = await connected({ resume: false });
+  let resyncs = 0;
+  plank.on('resync', () => resyncs++);
+  plank.subscribe('items', () => {});
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  socket.receive(change(1));
+  socket.drop();
+  await until(() => FakeSocket.sockets.length === 2);
+  FakeSocket.sockets[1].open();
+  const request = FakeSocket.sockets[1].last('subscribe');
+  assert.equal(request.since, undefined);
+  FakeSocket.sockets[1].receive({ type: 'subscribed', id: request.id, channel: 'items' });
+  assert.equal(resyncs, 1);
+  plank.close();
+});
+
+test('back-off grows while the server is down and restarts once it answers', async () => {
+  FakeSocket.sockets = [];
+  const plank = new Plank('ws://test/ws', { WebSocket: FakeSocket, minDelay: 4, maxDelay: 16, heartbeat: 0 });
+  const delays = [];
+  plank.on('closed', (d) => delays.push(d.retryIn));
+  for (let i = 1; i <= 5; i++) {
+    await until(() => FakeSocket.sockets.length === i);
+    FakeSocket.sockets[i - 1].drop();
+  }
+  const ceilings = [4, 8, 16, 16, 16];
+  delays.forEach((d, i) => assert.ok(d >= ceilings[i] / 2 && d <= ceilings[i], `delay ${i}: ${d}`));
+  await until(() => FakeSocket.sockets.length === 6);
+  const socket = FakeSocket.sockets[5];
+  socket.open();
+  socket.receive({ type: 'pong', id: 'x' }); // any reply proves the server works
+  socket.drop();
+  assert.ok(delays.at(-1) <= 4);
+  plank.close();
+});
+
+test('a missed heartbeat replaces the connection', async () => {
+  const { plank, socket } = await connected({ heartbeat: 20, timeout: 30 });
+  const closed = [];
+  plank.on('closed', (d) => closed.push(d));
+  await until(() => socket.last('ping'));
+  await until(() => closed.length === 1, 500);
+  assert.equal(closed[0].code, 4000);
+  assert.equal(socket.readyState, 3);
+  await until(() => FakeSocket.sockets.length === 2);
+  plank.close();
+});
+
+test('ping resolves with the round-trip time', async () => {
+  const { plank, socket } = await connected();
+  const rtt = plank.ping();
+  socket.receive({ type: 'pong', id: socket.last('ping').id });
+  assert.ok((await rtt) >= 0);
+  plank.close();
+  await assert.rejects(plank.ping(), (e) => e.code === 'closed');
+});
+
+test('subscribing again replaces the subscription once acknowledged', async () => {
+  const { plank, socket } = await connected();
+  const first = [];
+  const second = [];
+  const a = plank.subscribe('items', (c) => first.push(c.seq));
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  socket.receive(change(1));
+  const b = plank.subscribe('items', { filter: 'value=gt.5' }, (c) => second.push(c.seq));
+  socket.receive(change(2)); // the server still applies the first subscription
+  assert.equal(a.closed, false);
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  socket.receive(change(6));
+  await b.ready;
+  assert.equal(a.closed, true);
+  assert.deepEqual(first, [1, 2]);
+  assert.deepEqual(second, [6]);
+  // Unsubscribing the replaced one tells the server nothing.
+  await a.unsubscribe();
+  assert.equal(socket.last('unsubscribe'), undefined);
+  const done = b.unsubscribe();
+  socket.receive({ type: 'unsubscribed', id: socket.last('unsubscribe').id, channel: 'items' });
+  await done;
+  socket.receive(change(7));
+  assert.deepEqual(second, [6]);
+  plank.close();
+});
+
+test('a refused replacement leaves the earlier subscription running', async () => {
+  const { plank, socket } = await connected();
+  const got = [];
+  const a = plank.subscribe('items', { filter: 'value=gt.1' }, (c) => got.push(c.seq));
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  const b = plank.subscribe('items', { filter: 'value=like.1' }, () => assert.fail('refused'));
+  socket.receive({ type: 'error', id: socket.last('subscribe').id, code: 'bad_filter', message: 'no like' });
+  await assert.rejects(b.ready, (e) => e.code === 'bad_filter');
+  socket.receive(change(3));
+  assert.deepEqual(got, [3]);
+  assert.equal(a.closed, false);
+  assert.equal(socket.sent.filter((m) => m.action === 'subscribe').length, 2, 'nothing to restore');
+  plank.close();
+});
+
+test('superseded and withdrawn replacements end with the server applying what the app wants', async () => {
+  const { plank, socket } = await connected();
+  const got = [];
+  const a = plank.subscribe('items', { filter: 'value=gt.1' }, (c) => got.push(['a', c.seq]));
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  const b = plank.subscribe('items', { filter: 'value=gt.2' }, (c) => got.push(['b', c.seq]));
+  const bId = socket.last('subscribe').id;
+  const c = plank.subscribe('items', { filter: 'value=gt.3' }, (ch) => got.push(['c', ch.seq]));
+  const cId = socket.last('subscribe').id;
+  await assert.rejects(b.ready, (e) => e.code === 'closed'); // superseded before its reply
+  socket.receive({ type: 'subscribed', id: bId, channel: 'items' });
+  socket.receive(change(4)); // the server applies b's filter: nobody wants it
+  socket.receive({ type: 'error', id: cId, code: 'bad_filter', message: 'refused' });
+  await assert.rejects(c.ready);
+  // Back to a, which may have missed changes meanwhile.
+  const restore = socket.last('subscribe');
+  assert.equal(restore.filter, 'value=gt.1');
+  assert.equal(restore.since, '4.900'); // a resuming server replays what a missed
+  socket.receive({ type: 'subscribed', id: restore.id, channel: 'items' });
+  socket.receive(change(5));
+  assert.deepEqual(got, [['a', 5]]);
+  assert.equal(a.closed, false);
+
+  // A replacement withdrawn before its reply: a is applied again afterwards.
+  const d = plank.subscribe('items', { filter: 'value=gt.9' }, () => assert.fail('withdrawn'));
+  const dId = socket.last('subscribe').id;
+  await d.unsubscribe();
+  socket.receive({ type: 'subscribed', id: dId, channel: 'items' });
+  assert.equal(socket.last('subscribe').filter, 'value=gt.1');
+  assert.equal(socket.last('unsubscribe'), undefined);
+  plank.close();
+});
+
+test('a throwing handler does not stop delivery', async () => {
+  const { plank, socket } = await connected();
+  const reported = [];
+  const original = globalThis.reportError;
+  globalThis.reportError = (e) => reported.push(e);
+  try {
+    const got = [];
+    plank.subscribe('items', (c) => {
+      got.push(c.seq);
+      if (c.seq === 1) throw new Error('app bug');
+    });
+    socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+    socket.receive(change(1));
+    socket.receive(change(2));
+    assert.deepEqual(got, [1, 2]);
+    assert.equal(reported[0].message, 'app bug');
+  } finally {
+    globalThis.reportError = original;
+    plank.close();
+  }
+});
+
+test('close stops everything and rejects what waits', async () => {
+  const { plank, socket } = await connected();
+  const sub = plank.subscribe('items', () => {});
+  const closed = [];
+  plank.on('closed', (d) => closed.push(d));
+  plank.close();
+  await assert.rejects(sub.ready, (e) => e.code === 'closed');
+  assert.equal(socket.readyState, 3);
+  assert.deepEqual(closed, [{ code: 1000, reason: 'client closed', retryIn: null }]);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(FakeSocket.sockets.length, 1, 'no reconnect after close');
+});
+
+test('matchesFilter evaluates the protocol filter like the server', () => {
+  const row = { id: 7, name: 'apple', value: 11, flag: true, note: null };
+  assert.equal(matchesFilter('', row), true);
+  assert.equal(matchesFilter('value=gt.10', row), true);
+  assert.equal(matchesFilter('value=gt.11', row), false);
+  assert.equal(matchesFilter('value=gte.11&name=eq.apple', row), true);
+  assert.equal(matchesFilter('value=lt.2', row), false);
+  assert.equal(matchesFilter('value=lte.11', row), true);
+  assert.equal(matchesFilter('name=neq.pear', row), true);
+  assert.equal(matchesFilter('name=in.(pear,apple)', row), true);
+  assert.equal(matchesFilter('value=in.(1,2)', row), false);
+  assert.equal(matchesFilter('note=is.null', row), true);
+  assert.equal(matchesFilter('name=is.null', row), false);
+  assert.equal(matchesFilter('flag=is.true', row), true);
+  assert.equal(matchesFilter('note=eq.x', row), false);
+  assert.equal(matchesFilter('value=gt.10', null), false);
+  assert.throws(() => matchesFilter('value=like.1', row), PlankError);
+});

@@ -1,0 +1,27 @@
+package dev.plank.capture;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.plank.db.TableRef;
+
+/**
+ * One committed row change, parsed once by the listener and shared, read-only, by everything
+ * downstream.
+ *
+ * @param xmin the writing transaction's snapshot xmin, the second half of the cursor
+ * @param data the new row (INSERT, UPDATE) or the deleted row (DELETE)
+ * @param old the row before an UPDATE, else {@code null}
+ */
+public record Change(
+    long seq, String xmin, String ts, TableRef table, Op op, ObjectNode data, ObjectNode old) {
+
+  public enum Op {
+    INSERT,
+    UPDATE,
+    DELETE
+  }
+
+  /** The resume position just after this change: {@code <seq>.<snapshot_xmin>}. */
+  public String cursor() {
+    return seq + "." + xmin;
+  }
+}

@@ -1,0 +1,64 @@
+package dev.plank.cli;
+
+import dev.plank.config.Settings;
+import dev.plank.db.EmbeddedDatabase;
+import dev.plank.db.SchemaInstaller;
+import dev.plank.db.TableInfo;
+import dev.plank.db.TableRef;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code plank init}: installs the change log and the triggers, then exits. */
+@Command(
+    name = "init",
+    description =
+        "Install the plank schema, change log and triggers (idempotent, one transaction).")
+final class InitCommand implements Callable<Integer>, Main.EnvAware {
+  @Mixin Main.CommonOptions common = new Main.CommonOptions();
+
+  private Map<String, String> env = Map.of();
+
+  @Override
+  public void env(Map<String, String> env) {
+    this.env = env;
+  }
+
+  @Override
+  public Integer call() {
+    Settings settings = common.settings(Map.of(), env);
+    EmbeddedDatabase embedded =
+        settings.databaseUrl() == null ? EmbeddedDatabase.start(settings.dataDir()) : null;
+    var url = embedded != null ? embedded.url() : settings.databaseUrl();
+    Vertx vertx = Vertx.vertx();
+    Pool pool = PgBuilder.pool().connectingTo(url.connectOptions()).using(vertx).build();
+    try {
+      List<TableRef> tables = settings.tables().stream().map(TableRef::parse).toList();
+      List<TableInfo> installed =
+          SchemaInstaller.install(pool, tables).toCompletionStage().toCompletableFuture().get();
+      System.out.println(
+          "plank init: schema plank and triggers installed on "
+              + String.join(", ", installed.stream().map(t -> t.ref().toString()).toList())
+              + " ("
+              + url.redacted()
+              + ")");
+      return 0;
+    } catch (ExecutionException e) {
+      System.err.println("plank init: " + e.getCause().getMessage());
+      return 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    } finally {
+      pool.close();
+      vertx.close();
+      if (embedded != null) embedded.close();
+    }
+  }
+}

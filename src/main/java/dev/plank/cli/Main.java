@@ -1,0 +1,96 @@
+package dev.plank.cli;
+
+import dev.plank.config.ConfigException;
+import dev.plank.config.DotEnv;
+import dev.plank.config.Settings;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code plank [serve|init] [flags]}: the jar's entry point. */
+@Command(
+    name = "plank",
+    mixinStandardHelpOptions = true,
+    version = "plank 0.1.0",
+    description = "Real-time PostgreSQL changes over WebSocket.",
+    subcommands = {ServeCommand.class, InitCommand.class})
+public final class Main implements Runnable {
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.getenv()));
+  }
+
+  /** Runs a command line and answers the exit code; {@code serve} is the default command. */
+  public static int run(String[] args, Map<String, String> env) {
+    String[] effective = args;
+    if (args.length == 0 || (args[0].startsWith("-") && !isTopLevelFlag(args[0]))) {
+      effective = new String[args.length + 1];
+      effective[0] = "serve";
+      System.arraycopy(args, 0, effective, 1, args.length);
+    }
+    CommandLine cli = new CommandLine(new Main());
+    cli.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) -> {
+          if (ex instanceof ConfigException) {
+            System.err.println("plank: " + ex.getMessage());
+            return 2;
+          }
+          throw ex;
+        });
+    Environment.set(cli, env);
+    return cli.execute(effective);
+  }
+
+  private static boolean isTopLevelFlag(String arg) {
+    return arg.equals("-h") || arg.equals("--help") || arg.equals("-V") || arg.equals("--version");
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  /** Flags shared by every command; each overrides the environment variable it names. */
+  static final class CommonOptions {
+    @Option(names = "--database-url", description = "PostgreSQL URL (DATABASE_URL)")
+    String databaseUrl;
+
+    @Option(names = "--tables", description = "Tables to capture, comma-separated (PLANK_TABLES)")
+    String tables;
+
+    Map<String, String> flags() {
+      Map<String, String> flags = new HashMap<>();
+      if (databaseUrl != null) flags.put(Settings.DATABASE_URL, databaseUrl);
+      if (tables != null) flags.put(Settings.TABLES, tables);
+      return flags;
+    }
+
+    Settings settings(Map<String, String> extraFlags, Map<String, String> env) {
+      Map<String, String> flags = flags();
+      flags.putAll(extraFlags);
+      return Settings.load(flags, env, DotEnv.read(Path.of(".env")));
+    }
+  }
+
+  /** The environment a command reads; tests pass their own. */
+  static final class Environment {
+    private static final String KEY = "plank.env";
+
+    private Environment() {}
+
+    static void set(CommandLine cli, Map<String, String> env) {
+      cli.getCommandSpec().userObject();
+      for (CommandLine sub : cli.getSubcommands().values()) {
+        Object command = sub.getCommand();
+        if (command instanceof EnvAware aware) aware.env(env);
+      }
+    }
+  }
+
+  interface EnvAware {
+    void env(Map<String, String> env);
+  }
+}

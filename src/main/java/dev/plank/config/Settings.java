@@ -1,0 +1,120 @@
+package dev.plank.config;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Every setting of a Plank node. Each comes from, in order: a command-line flag, the environment, a
+ * {@code .env} file, the built-in default. {@link #load} turns a bad value into one {@link
+ * ConfigException} line that names the variable.
+ *
+ * @param databaseUrl the database, or {@code null} to start an embedded PostgreSQL
+ */
+public record Settings(
+    DatabaseUrl databaseUrl,
+    String host,
+    int port,
+    List<String> tables,
+    boolean initOnStart,
+    Path dataDir,
+    int poolSize,
+    int maxFrameBytes,
+    int maxSubscriptions) {
+
+  public static final String DATABASE_URL = "DATABASE_URL";
+  public static final String HOST = "PLANK_HOST";
+  public static final String PORT = "PLANK_PORT";
+  public static final String TABLES = "PLANK_TABLES";
+  public static final String INIT = "PLANK_INIT";
+  public static final String DATA_DIR = "PLANK_DATA_DIR";
+  public static final String POOL_SIZE = "PLANK_POOL_SIZE";
+  public static final String MAX_FRAME_BYTES = "PLANK_MAX_FRAME_BYTES";
+  public static final String MAX_SUBSCRIPTIONS = "PLANK_MAX_SUBSCRIPTIONS";
+
+  /**
+   * @param flags values given on the command line, keyed by the variable names above
+   * @param env the process environment
+   * @param dotEnv values read from {@code .env}
+   */
+  public static Settings load(
+      Map<String, String> flags, Map<String, String> env, Map<String, String> dotEnv) {
+    Map<String, String> merged = new HashMap<>(dotEnv);
+    merged.putAll(env);
+    merged.putAll(flags);
+    Source s = new Source(merged);
+    return new Settings(
+        s.get(DATABASE_URL, null, v -> v.isBlank() ? null : DatabaseUrl.parse(DATABASE_URL, v)),
+        s.get(HOST, "127.0.0.1", v -> v),
+        s.integer(PORT, 8000, 0, 65535),
+        s.get(TABLES, "items", Settings::tableList),
+        s.get(INIT, "true", v -> bool(INIT, v)),
+        s.get(DATA_DIR, ".plank", Path::of),
+        s.integer(POOL_SIZE, 8, 1, 256),
+        s.integer(MAX_FRAME_BYTES, 65536, 1024, 16 * 1024 * 1024),
+        s.integer(MAX_SUBSCRIPTIONS, 100, 1, 100_000));
+  }
+
+  /** Settings for tests and embedding: defaults, with the given overrides. */
+  public static Settings of(Map<String, String> values) {
+    return load(values, Map.of(), Map.of());
+  }
+
+  public String displayDatabase() {
+    return databaseUrl == null ? "embedded PostgreSQL" : databaseUrl.redacted();
+  }
+
+  private static List<String> tableList(String value) {
+    List<String> tables =
+        Arrays.stream(value.split(",")).map(String::strip).filter(t -> !t.isEmpty()).toList();
+    if (tables.isEmpty()) throw new ConfigException(TABLES + " names no table");
+    for (String table : tables) {
+      if (!table.matches("[^.\\s\"]+(\\.[^.\\s\"]+)?")) {
+        throw new ConfigException(
+            TABLES + " has an invalid table name '" + table + "' (expected table or schema.table)");
+      }
+    }
+    return tables;
+  }
+
+  private static boolean bool(String name, String value) {
+    return switch (value.strip().toLowerCase()) {
+      case "true", "1", "yes", "on" -> true;
+      case "false", "0", "no", "off" -> false;
+      default -> throw new ConfigException(name + " must be true or false (got '" + value + "')");
+    };
+  }
+
+  private record Source(Map<String, String> values) {
+    <T> T get(String name, String fallback, Function<String, T> parse) {
+      String raw = values.getOrDefault(name, fallback);
+      return raw == null ? null : parse.apply(raw);
+    }
+
+    int integer(String name, int fallback, int min, int max) {
+      return get(
+          name,
+          Integer.toString(fallback),
+          v -> {
+            try {
+              int n = Integer.parseInt(v.strip());
+              if (n < min || n > max) throw new NumberFormatException();
+              return n;
+            } catch (NumberFormatException e) {
+              throw new ConfigException(
+                  name
+                      + " must be a whole number from "
+                      + min
+                      + " to "
+                      + max
+                      + " (got '"
+                      + v
+                      + "')");
+            }
+          });
+    }
+  }
+}

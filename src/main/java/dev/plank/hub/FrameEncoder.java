@@ -1,0 +1,41 @@
+package dev.plank.hub;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.plank.capture.Change;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/** Encodes a change as the wire protocol's message, once, for every subscriber that gets it. */
+final class FrameEncoder {
+  private final ObjectMapper json;
+
+  FrameEncoder(ObjectMapper json) {
+    this.json = json;
+  }
+
+  byte[] encode(Change change) {
+    ByteArrayBuilder out = new ByteArrayBuilder(512);
+    try (JsonGenerator gen = json.createGenerator(out)) {
+      gen.writeStartObject();
+      gen.writeStringField("type", change.op().name());
+      gen.writeStringField("channel", change.table().channel());
+      gen.writeStringField("schema", change.table().schema());
+      gen.writeStringField("table", change.table().name());
+      gen.writeFieldName("data");
+      gen.writeTree(change.data());
+      if (change.old() != null) {
+        gen.writeFieldName("old");
+        gen.writeTree(change.old());
+      }
+      gen.writeNumberField("seq", change.seq());
+      gen.writeStringField("cursor", change.cursor());
+      gen.writeStringField("ts", change.ts());
+      gen.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+}

@@ -1,0 +1,21 @@
+package dev.plank.hub;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * What the hub needs of a client connection. The hub calls these on its own context, so that
+ * replies and change frames reach each client in the order the hub produced them.
+ */
+public interface Subscriber {
+  /** Writes a pre-encoded text frame, shared with every other matching subscriber. */
+  void send(byte[] frame);
+
+  void subscribed(JsonNode id, String channel);
+
+  void unsubscribed(JsonNode id, String channel);
+
+  void rejected(JsonNode id, ErrorCode code, String message);
+
+  /** False once the connection closed; a closed subscriber is never added to the index. */
+  boolean isOpen();
+}

@@ -1,0 +1,32 @@
+package dev.plank.hub;
+
+import dev.plank.capture.Change;
+import dev.plank.db.TableRef;
+import java.util.EnumSet;
+import java.util.Set;
+
+/** One client's interest in one channel, with its events and compiled filter. */
+final class Subscription {
+  final Subscriber subscriber;
+  final TableRef table;
+  private final EnumSet<Change.Op> events;
+  private final Filter filter;
+  int slot = -1; // position in its channel's list; owned by the hub's context
+
+  Subscription(Subscriber subscriber, TableRef table, Set<Change.Op> events, Filter filter) {
+    this.subscriber = subscriber;
+    this.table = table;
+    this.events = events.isEmpty() ? EnumSet.allOf(Change.Op.class) : EnumSet.copyOf(events);
+    this.filter = filter;
+  }
+
+  /** An UPDATE matches when the new or the old row does, so a filtered view sees a row leave. */
+  boolean matches(Change change) {
+    if (!events.contains(change.op())) return false;
+    if (filter.isAll()) return true;
+    return filter.matches(change.data())
+        || (change.op() == Change.Op.UPDATE
+            && change.old() != null
+            && filter.matches(change.old()));
+  }
+}

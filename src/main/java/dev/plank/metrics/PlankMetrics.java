@@ -1,0 +1,90 @@
+package dev.plank.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Plank's counters and gauges, exported in Prometheus text format at {@code /metrics}. */
+public final class PlankMetrics implements AutoCloseable {
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicInteger subscriptions = new AtomicInteger();
+  private final Counter changesReceived;
+  private final Counter messagesSent;
+  private final Counter listenerReconnects;
+  private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+
+  public PlankMetrics() {
+    Gauge.builder("plank_connections", connections, AtomicInteger::get)
+        .description("Open WebSocket connections")
+        .register(registry);
+    Gauge.builder("plank_subscriptions", subscriptions, AtomicInteger::get)
+        .description("Active channel subscriptions over all connections")
+        .register(registry);
+    changesReceived =
+        Counter.builder("plank_changes_received")
+            .description("Row changes received from PostgreSQL")
+            .register(registry);
+    messagesSent =
+        Counter.builder("plank_messages_sent")
+            .description("Change messages written to WebSocket clients")
+            .register(registry);
+    listenerReconnects =
+        Counter.builder("plank_listener_reconnects")
+            .description("Times the LISTEN connection was re-established after a loss")
+            .register(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    gcMetrics.bindTo(registry);
+  }
+
+  public void connectionOpened() {
+    connections.incrementAndGet();
+  }
+
+  public void connectionClosed() {
+    connections.decrementAndGet();
+  }
+
+  public void subscriptionsChanged(int delta) {
+    subscriptions.addAndGet(delta);
+  }
+
+  public void changeReceived() {
+    changesReceived.increment();
+  }
+
+  public void messagesSent(int count) {
+    if (count > 0) messagesSent.increment(count);
+  }
+
+  public void listenerReconnected() {
+    listenerReconnects.increment();
+  }
+
+  public int connections() {
+    return connections.get();
+  }
+
+  public int subscriptions() {
+    return subscriptions.get();
+  }
+
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  @Override
+  public void close() {
+    gcMetrics.close();
+    registry.close();
+  }
+}

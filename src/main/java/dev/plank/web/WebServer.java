@@ -1,0 +1,148 @@
+package dev.plank.web;
+
+import dev.plank.api.ApiDocs;
+import dev.plank.api.ItemsApi;
+import dev.plank.api.Problem;
+import dev.plank.config.Settings;
+import dev.plank.metrics.PlankMetrics;
+import dev.plank.ws.WebSocketEndpoint;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One HTTP server instance: {@code /ws}, the REST API, docs, health, readiness, metrics and the
+ * dashboard. Deployed once per event loop; Vert.x spreads connections across the instances.
+ */
+public final class WebServer extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(WebServer.class);
+
+  /** What the server needs from the rest of the node. */
+  public record Parts(
+      Settings settings,
+      ItemsApi items,
+      WebSocketEndpoint webSocket,
+      PlankMetrics metrics,
+      BooleanSupplier listenerLive,
+      Supplier<Future<Void>> databaseCheck) {}
+
+  private final Parts parts;
+  private HttpServer server;
+
+  public WebServer(Parts parts) {
+    this.parts = parts;
+  }
+
+  @Override
+  public Future<?> start() {
+    Settings settings = parts.settings();
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(settings.host())
+            .setPort(settings.port())
+            // Netty's own per-frame bound sits above ours, so that the session sees an over-long
+            // message and closes it with 1009 instead of Netty dropping the connection.
+            .setMaxWebSocketFrameSize(settings.maxFrameBytes() * 4)
+            .setMaxWebSocketMessageSize(settings.maxFrameBytes() * 4)
+            .setCompressionSupported(true);
+    server = vertx.createHttpServer(options).requestHandler(router());
+    return server.listen();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  private Router router() {
+    Router router = Router.router(vertx);
+    router.get("/ws").handler(this::upgrade);
+    router.get("/health").handler(ctx -> json(ctx, 200, "{\"status\":\"up\"}"));
+    router.get("/ready").handler(this::ready);
+    router.get("/metrics").handler(this::metrics);
+    parts.items().mount(router);
+    ApiDocs.mount(router);
+    Dashboard.mount(router);
+    router
+        .route()
+        .last()
+        .handler(ctx -> Problem.send(ctx, 404, "no such resource: " + ctx.normalizedPath()));
+    router.route().failureHandler(this::failure);
+    return router;
+  }
+
+  private void upgrade(RoutingContext ctx) {
+    if (!ctx.request().canUpgradeToWebSocket()) {
+      Problem.send(ctx, 400, "/ws expects a WebSocket upgrade request");
+      return;
+    }
+    ctx.request()
+        .toWebSocket()
+        .onSuccess(parts.webSocket()::accept)
+        .onFailure(err -> log.debug("WebSocket upgrade failed: {}", err.getMessage()));
+  }
+
+  private void ready(RoutingContext ctx) {
+    boolean listener = parts.listenerLive().getAsBoolean();
+    parts
+        .databaseCheck()
+        .get()
+        .onComplete(
+            db -> {
+              boolean ok = listener && db.succeeded();
+              String body =
+                  "{\"status\":\""
+                      + (ok ? "ready" : "not ready")
+                      + "\",\"database\":\""
+                      + (db.succeeded() ? "up" : "down")
+                      + "\",\"listener\":\""
+                      + (listener ? "up" : "down")
+                      + "\"}";
+              json(ctx, ok ? 200 : 503, body);
+            });
+  }
+
+  private void metrics(RoutingContext ctx) {
+    ctx.response()
+        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(parts.metrics().scrape());
+  }
+
+  private void failure(RoutingContext ctx) {
+    int status = ctx.statusCode() >= 400 ? ctx.statusCode() : 500;
+    if (status >= 500 && ctx.failure() != null) {
+      log.warn("{} {} failed", ctx.request().method(), ctx.normalizedPath(), ctx.failure());
+    }
+    if (ctx.response().ended()) return;
+    Problem.send(
+        ctx, status, status >= 500 ? "internal error; see the server log" : "request failed");
+  }
+
+  private static void json(RoutingContext ctx, int status, String body) {
+    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body);
+  }
+
+  /** Serves the dashboard: the bundle when one was built, else the sources as they are. */
+  static final class Dashboard {
+    private Dashboard() {}
+
+    static void mount(Router router) {
+      ClassLoader loader = WebServer.class.getClassLoader();
+      String root =
+          loader.getResource("webroot-dist/index.html") != null ? "webroot-dist" : "webroot";
+      if (!root.equals("webroot")) {
+        router.get("/*").handler(StaticHandler.create(root).setCachingEnabled(false));
+      }
+      // The sources; with a bundle, still the fallback for /plank-client.js and its .d.ts.
+      router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
+    }
+  }
+}

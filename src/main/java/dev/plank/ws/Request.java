@@ -1,0 +1,13 @@
+package dev.plank.ws;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.plank.hub.SubscribeRequest;
+
+/** A client request whose shape has been checked. */
+sealed interface Request {
+  record Subscribe(SubscribeRequest request) implements Request {}
+
+  record Unsubscribe(JsonNode id, String channel) implements Request {}
+
+  record Ping(JsonNode id) implements Request {}
+}

@@ -1,0 +1,131 @@
+package dev.plank.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.plank.config.DatabaseUrl;
+import dev.plank.support.TestDatabases;
+import dev.plank.support.TestDb;
+import dev.plank.support.TestPlank;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@code plank init}: idempotent, names a missing table, and leaves nothing half-installed. */
+class InitCommandTest {
+  static DatabaseUrl database;
+  static TestDb db;
+
+  @BeforeAll
+  static void create() {
+    database = TestDatabases.create(InitCommandTest.class);
+    db = new TestDb(database);
+  }
+
+  @AfterAll
+  static void drop() {
+    TestDatabases.drop(database);
+  }
+
+  @Test
+  void initTwiceIsHarmlessAndCapturesTheConfiguredTables() {
+    db.execute("CREATE TABLE IF NOT EXISTS orders (id int primary key, total numeric)");
+    Output first = run("init", "--tables", "items,public.orders");
+    assertThat(first.code()).as(first.err()).isZero();
+    assertThat(first.out()).contains("public.items", "public.orders");
+    db.execute("INSERT INTO orders VALUES (1, 9.5)");
+    Output second = run("init", "--tables", "items,public.orders");
+    assertThat(second.code()).as(second.err()).isZero();
+    db.execute("INSERT INTO orders VALUES (2, 10)");
+
+    assertThat(db.count("SELECT count(*) FROM pg_trigger WHERE tgname = 'plank_capture'"))
+        .isEqualTo(2);
+    assertThat(db.count("SELECT count(*) FROM plank.changes WHERE table_name = 'orders'"))
+        .isEqualTo(2);
+  }
+
+  @Test
+  void anUnknownTableIsOneClearLineAndInstallsNothing() {
+    DatabaseUrl fresh = TestDatabases.create(InitCommandTest.class);
+    try {
+      Output result = run(fresh, "init", "--tables", "items,missing_table");
+      assertThat(result.code()).isEqualTo(1);
+      assertThat(result.err().strip())
+          .isEqualTo(
+              "plank init: table public.missing_table does not exist"
+                  + " (check PLANK_TABLES / --tables; names are case-sensitive)");
+      assertThat(
+              new TestDb(fresh).count("SELECT count(*) FROM pg_namespace WHERE nspname = 'plank'"))
+          .as("the whole install rolled back")
+          .isZero();
+    } finally {
+      TestDatabases.drop(fresh);
+    }
+  }
+
+  @Test
+  void aMalformedSettingStopsWithOneLineNamingIt() {
+    Output badUrl = run("init", "--database-url", "mysql://nope");
+    assertThat(badUrl.code()).isEqualTo(2);
+    assertThat(badUrl.err().strip())
+        .isEqualTo("plank: DATABASE_URL must start with postgresql:// (got 'mysql')");
+
+    Output badPort =
+        runWithEnv(
+            Map.of("PLANK_PORT", "eighty", "DATABASE_URL", TestPlank.url(database)), "serve");
+    assertThat(badPort.code()).isEqualTo(2);
+    assertThat(badPort.err().strip())
+        .isEqualTo("plank: PLANK_PORT must be a whole number from 0 to 65535 (got 'eighty')");
+  }
+
+  @Test
+  void serveFailsFastOnAnUnknownTable() {
+    Output result =
+        runWithEnv(
+            Map.of(
+                "DATABASE_URL", TestPlank.url(database), "PLANK_PORT", "0", "PLANK_TABLES", "nope"),
+            "serve");
+    assertThat(result.code()).isEqualTo(1);
+    assertThat(result.err()).contains("table public.nope does not exist");
+  }
+
+  record Output(int code, String out, String err) {}
+
+  private static Output run(String... args) {
+    return run(database, args);
+  }
+
+  private static Output run(DatabaseUrl url, String... args) {
+    String[] full = new String[args.length + 2];
+    System.arraycopy(args, 0, full, 0, args.length);
+    full[args.length] = "--database-url";
+    full[args.length + 1] = TestPlank.url(url);
+    return capture(() -> Main.run(full, Map.of()));
+  }
+
+  private static Output runWithEnv(Map<String, String> env, String... args) {
+    return capture(() -> Main.run(args, env));
+  }
+
+  private static synchronized Output capture(java.util.function.IntSupplier command) {
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
+    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
+      int code = command.getAsInt();
+      return new Output(
+          code,
+          outBytes.toString(StandardCharsets.UTF_8),
+          errBytes.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+  }
+}

@@ -1,0 +1,78 @@
+package dev.plank.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SettingsTest {
+  @Test
+  void defaultsMatchTheDocumentation() {
+    Settings s = Settings.load(Map.of(), Map.of(), Map.of());
+    assertThat(s.databaseUrl()).isNull();
+    assertThat(s.host()).isEqualTo("127.0.0.1");
+    assertThat(s.port()).isEqualTo(8000);
+    assertThat(s.tables()).containsExactly("items");
+    assertThat(s.initOnStart()).isTrue();
+    assertThat(s.maxFrameBytes()).isEqualTo(65536);
+  }
+
+  @Test
+  void flagsBeatEnvironmentWhichBeatsDotEnv() {
+    Settings s =
+        Settings.load(
+            Map.of("PLANK_PORT", "9001"),
+            Map.of("PLANK_PORT", "9002", "PLANK_HOST", "0.0.0.0"),
+            Map.of("PLANK_PORT", "9003", "PLANK_HOST", "10.0.0.1", "PLANK_TABLES", "a, s.b"));
+    assertThat(s.port()).isEqualTo(9001);
+    assertThat(s.host()).isEqualTo("0.0.0.0");
+    assertThat(s.tables()).isEqualTo(List.of("a", "s.b"));
+  }
+
+  @Test
+  void badValuesNameTheVariable() {
+    assertThatThrownBy(() -> Settings.of(Map.of("PLANK_PORT", "99999")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("PLANK_PORT must be a whole number from 0 to 65535 (got '99999')");
+    assertThatThrownBy(() -> Settings.of(Map.of("PLANK_INIT", "maybe")))
+        .hasMessage("PLANK_INIT must be true or false (got 'maybe')");
+    assertThatThrownBy(() -> Settings.of(Map.of("PLANK_TABLES", "a.b.c")))
+        .hasMessageStartingWith("PLANK_TABLES has an invalid table name 'a.b.c'");
+    assertThatThrownBy(() -> Settings.of(Map.of("DATABASE_URL", "postgresql://")))
+        .hasMessageStartingWith("DATABASE_URL");
+    assertThatThrownBy(() -> Settings.of(Map.of("DATABASE_URL", "postgresql://h/db?sslmode=bogus")))
+        .hasMessage("DATABASE_URL has an unknown sslmode 'bogus'");
+  }
+
+  @Test
+  void databaseUrlIsParsedLikeLibpqAndNeverPrintsThePassword() {
+    DatabaseUrl url =
+        DatabaseUrl.parse(
+            "DATABASE_URL", "postgresql://app:s%40cret@db.example:6543/shop?sslmode=require");
+    assertThat(url.host()).isEqualTo("db.example");
+    assertThat(url.port()).isEqualTo(6543);
+    assertThat(url.user()).isEqualTo("app");
+    assertThat(url.password()).isEqualTo("s@cret");
+    assertThat(url.database()).isEqualTo("shop");
+    assertThat(url.toString())
+        .isEqualTo("postgresql://app:***@db.example:6543/shop")
+        .doesNotContain("cret");
+    assertThat(url.connectOptions().getSslMode().name()).isEqualTo("REQUIRE");
+  }
+
+  @Test
+  void dotEnvUnderstandsCommentsQuotesAndExport() {
+    Map<String, String> values =
+        DotEnv.parse(
+            "# comment\nexport PLANK_PORT=8100\nPLANK_HOST=\"0.0.0.0\"\nDATABASE_URL='postgresql://x@y/z'\n"
+                + "PLANK_TABLES=items # trailing\n\nbroken line\n");
+    assertThat(values)
+        .containsEntry("PLANK_PORT", "8100")
+        .containsEntry("PLANK_HOST", "0.0.0.0")
+        .containsEntry("DATABASE_URL", "postgresql://x@y/z")
+        .containsEntry("PLANK_TABLES", "items")
+        .hasSize(4);
+  }
+}

@@ -1,0 +1,119 @@
+package dev.plank.support;
+
+import dev.plank.Plank;
+import dev.plank.config.DatabaseUrl;
+import dev.plank.config.Settings;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** A Plank node running in the test JVM, on a free port, against a fresh database of its own. */
+public final class TestPlank implements AutoCloseable {
+  private final Plank plank;
+  private final DatabaseUrl database;
+  private final TestDb db;
+  private final int port;
+
+  private TestPlank(Plank plank, DatabaseUrl database, int port) {
+    this.plank = plank;
+    this.database = database;
+    this.db = new TestDb(database);
+    this.port = port;
+  }
+
+  public static TestPlank start(Class<?> testClass) {
+    return start(testClass, Map.of());
+  }
+
+  /** Starts with extra settings (keys as in {@link Settings}, e.g. {@code PLANK_TABLES}). */
+  public static TestPlank start(Class<?> testClass, Map<String, String> settings) {
+    return start(TestDatabases.create(testClass), settings);
+  }
+
+  /** Starts against an existing database, created by the caller (who may set it up first). */
+  public static TestPlank start(DatabaseUrl database, Map<String, String> settings) {
+    int port = freePort();
+    Map<String, String> values = new HashMap<>();
+    values.put(Settings.DATABASE_URL, url(database));
+    values.put(Settings.HOST, "127.0.0.1");
+    values.put(Settings.PORT, Integer.toString(port));
+    values.putAll(settings);
+    try {
+      Plank plank =
+          await(Plank.start(Settings.of(values)).toCompletionStage().toCompletableFuture());
+      try {
+        await(plank.databaseReady().toCompletionStage().toCompletableFuture());
+      } catch (RuntimeException e) {
+        plank.close();
+        throw e;
+      }
+      return new TestPlank(plank, database, port);
+    } catch (RuntimeException e) {
+      TestDatabases.drop(database);
+      throw e;
+    }
+  }
+
+  public static String url(DatabaseUrl db) {
+    return "postgresql://"
+        + db.user()
+        + (db.password() == null ? "" : ":" + db.password())
+        + "@"
+        + db.host()
+        + ":"
+        + db.port()
+        + "/"
+        + db.database();
+  }
+
+  public String httpUrl() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  public String wsUrl() {
+    return "ws://127.0.0.1:" + port + "/ws";
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public TestDb db() {
+    return db;
+  }
+
+  public Plank plank() {
+    return plank;
+  }
+
+  /** Stops the node but keeps its database, e.g. to start another node on it. */
+  public void stop() {
+    plank.close();
+  }
+
+  @Override
+  public void close() {
+    plank.close();
+    TestDatabases.drop(database);
+  }
+
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static <T> T await(java.util.concurrent.CompletableFuture<T> future) {
+    try {
+      return future.get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package dev.plank.support;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** A WebSocket client over a real socket (the JDK's), collecting every message it receives. */
+public final class WsClient implements AutoCloseable {
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** How the server closed the connection. */
+  public record Closed(int code, String reason) {}
+
+  private final LinkedBlockingQueue<JsonNode> messages = new LinkedBlockingQueue<>();
+  private final CompletableFuture<Closed> closed = new CompletableFuture<>();
+  private final WebSocket socket;
+
+  private WsClient(String url) {
+    this.socket =
+        HTTP.newWebSocketBuilder()
+            .connectTimeout(Duration.ofSeconds(5))
+            .buildAsync(URI.create(url), new Receiver())
+            .join();
+  }
+
+  public static WsClient connect(String url) {
+    return new WsClient(url);
+  }
+
+  public void send(String text) {
+    socket.sendText(text, true).join();
+  }
+
+  /**
+   * Sends {@code subscribe} and waits for {@code subscribed}; extra is JSON members, e.g.
+   * "\"filter\":\"id=eq.1\"".
+   */
+  public JsonNode subscribe(String channel, String extra) {
+    send(
+        "{\"action\":\"subscribe\",\"channel\":\""
+            + channel
+            + "\""
+            + (extra == null || extra.isEmpty() ? "" : "," + extra)
+            + "}");
+    JsonNode reply = next();
+    assertThat(reply.path("type").asText())
+        .as("reply to subscribe: %s", reply)
+        .isEqualTo("subscribed");
+    return reply;
+  }
+
+  public JsonNode subscribe(String channel) {
+    return subscribe(channel, null);
+  }
+
+  /** The next message, waiting up to 5 s; fails the test if none arrives. */
+  public JsonNode next() {
+    return next(Duration.ofSeconds(5));
+  }
+
+  public JsonNode next(Duration timeout) {
+    try {
+      JsonNode message = messages.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      assertThat(message).as("a message within %s", timeout).isNotNull();
+      return message;
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The next n messages. */
+  public List<JsonNode> next(int n) {
+    List<JsonNode> list = new ArrayList<>();
+    for (int i = 0; i < n; i++) list.add(next());
+    return list;
+  }
+
+  /** Asserts that nothing arrives within the given time. */
+  public void expectNothing(Duration wait) {
+    try {
+      JsonNode message = messages.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+      assertThat(message).as("no further message").isNull();
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public CompletableFuture<Closed> closed() {
+    return closed;
+  }
+
+  public Closed awaitClose() {
+    try {
+      return closed.get(5, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new AssertionError("the server did not close the connection within 5 s", e);
+    }
+  }
+
+  public WebSocket socket() {
+    return socket;
+  }
+
+  @Override
+  public void close() {
+    if (!closed.isDone()) {
+      socket.abort();
+    }
+  }
+
+  private final class Receiver implements WebSocket.Listener {
+    private final StringBuilder text = new StringBuilder();
+
+    @Override
+    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+      text.append(data);
+      if (last) {
+        try {
+          messages.add(JSON.readTree(text.toString()));
+        } catch (Exception e) {
+          messages.add(JSON.getNodeFactory().textNode("unparseable: " + text));
+        }
+        text.setLength(0);
+      }
+      ws.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+      closed.complete(new Closed(statusCode, reason));
+      return null;
+    }
+
+    @Override
+    public void onError(WebSocket ws, Throwable error) {
+      closed.complete(new Closed(-1, String.valueOf(error)));
+    }
+  }
+}

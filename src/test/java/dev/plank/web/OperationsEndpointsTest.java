@@ -1,0 +1,90 @@
+package dev.plank.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.plank.support.TestPlank;
+import dev.plank.support.WsClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** /health, /ready and /metrics answer what an operator's probes and Prometheus expect. */
+class OperationsEndpointsTest {
+  static TestPlank plank;
+  static final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() {
+    plank = TestPlank.start(OperationsEndpointsTest.class);
+  }
+
+  @AfterAll
+  static void stop() {
+    plank.close();
+  }
+
+  @Test
+  void healthAndReadyAnswer() throws Exception {
+    HttpResponse<String> health = get("/health");
+    assertThat(health.statusCode()).isEqualTo(200);
+    assertThat(health.body()).isEqualTo("{\"status\":\"up\"}");
+    HttpResponse<String> ready = get("/ready");
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(ready.body())
+        .isEqualTo("{\"status\":\"ready\",\"database\":\"up\",\"listener\":\"up\"}");
+  }
+
+  @Test
+  void metricsCountConnectionsSubscriptionsChangesAndMessages() throws Exception {
+    try (WsClient a = WsClient.connect(plank.wsUrl());
+        WsClient b = WsClient.connect(plank.wsUrl())) {
+      a.subscribe("items");
+      b.subscribe("items");
+      double changesBefore = metric("plank_changes_received_total");
+      double sentBefore = metric("plank_messages_sent_total");
+      plank.db().execute("INSERT INTO items(name) VALUES ('m1'), ('m2')");
+      a.next(2);
+      b.next(2);
+      assertThat(metric("plank_connections")).isEqualTo(2);
+      assertThat(metric("plank_subscriptions")).isEqualTo(2);
+      assertThat(metric("plank_changes_received_total") - changesBefore).isEqualTo(2);
+      assertThat(metric("plank_messages_sent_total") - sentBefore).isEqualTo(4);
+      assertThat(get("/metrics").headers().firstValue("content-type").orElse(""))
+          .startsWith("text/plain");
+      assertThat(get("/metrics").body())
+          .contains("plank_listener_reconnects_total", "jvm_memory_used_bytes");
+    }
+  }
+
+  @Test
+  void unknownPathsAreProblemJson404s() throws Exception {
+    HttpResponse<String> response = get("/nope");
+    assertThat(response.statusCode()).isEqualTo(404);
+    assertThat(response.headers().firstValue("content-type").orElse(""))
+        .startsWith("application/problem+json");
+  }
+
+  @Test
+  void plainHttpOnTheWebSocketPathIsA400() throws Exception {
+    assertThat(get("/ws").statusCode()).isEqualTo(400);
+  }
+
+  private double metric(String name) throws Exception {
+    return get("/metrics")
+        .body()
+        .lines()
+        .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
+  private HttpResponse<String> get(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(plank.httpUrl() + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+}
