@@ -54,7 +54,9 @@ public record DatabaseUrl(
       password = parts.length > 1 ? decode(parts[1]) : null;
     }
     String database = path.isEmpty() ? user : decode(path);
-    return new DatabaseUrl(uri.getHost(), port, database, user, password, params(uri));
+    DatabaseUrl url = new DatabaseUrl(uri.getHost(), port, database, user, password, params(uri));
+    url.connectOptions(); // checks sslmode now, so a typo stops start-up, not the first query
+    return url;
   }
 
   private static Map<String, String> params(URI uri) {
@@ -86,7 +88,9 @@ public record DatabaseUrl(
     String sslmode = params.get("sslmode");
     if (sslmode != null) {
       try {
-        options.setSslMode(SslMode.of(sslmode));
+        SslMode mode = SslMode.of(sslmode);
+        if (mode == null) throw new IllegalArgumentException(sslmode);
+        options.setSslMode(mode);
       } catch (IllegalArgumentException e) {
         throw new ConfigException("DATABASE_URL has an unknown sslmode '" + sslmode + "'");
       }

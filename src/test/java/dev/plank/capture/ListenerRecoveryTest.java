@@ -55,7 +55,8 @@ class ListenerRecoveryTest {
   void readyReportsTheListenerOutage() throws Exception {
     // Block reconnection by making the database refuse new connections for a moment.
     String db = plank.db().url().database();
-    plank.db().execute("ALTER DATABASE " + db + " ALLOW_CONNECTIONS false");
+    new TestDb(plank.db().url().withDatabase("postgres"))
+        .execute("ALTER DATABASE " + db + " ALLOW_CONNECTIONS false");
     try {
       terminateListener();
       long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();

@@ -68,7 +68,7 @@ class InitCommandTest {
 
   @Test
   void aMalformedSettingStopsWithOneLineNamingIt() {
-    Output badUrl = run("init", "--database-url", "mysql://nope");
+    Output badUrl = runWithEnv(Map.of(), "init", "--database-url", "mysql://nope");
     assertThat(badUrl.code()).isEqualTo(2);
     assertThat(badUrl.err().strip())
         .isEqualTo("plank: DATABASE_URL must start with postgresql:// (got 'mysql')");
