@@ -77,12 +77,9 @@ public final class Main implements Runnable {
 
   /** The environment a command reads; tests pass their own. */
   static final class Environment {
-    private static final String KEY = "plank.env";
-
     private Environment() {}
 
     static void set(CommandLine cli, Map<String, String> env) {
-      cli.getCommandSpec().userObject();
       for (CommandLine sub : cli.getSubcommands().values()) {
         Object command = sub.getCommand();
         if (command instanceof EnvAware aware) aware.env(env);

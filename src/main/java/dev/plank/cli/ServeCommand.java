@@ -5,7 +5,6 @@ import dev.plank.config.Settings;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -77,10 +76,5 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer>, Main
     Throwable cause = e;
     while (cause.getCause() != null) cause = cause.getCause();
     return cause.getMessage();
-  }
-
-  @SuppressWarnings("unused")
-  private static void await(CountDownLatch latch) throws InterruptedException {
-    latch.await(1, TimeUnit.DAYS);
   }
 }
