@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plank.api.ItemsApi;
 import dev.plank.capture.Backoff;
+import dev.plank.capture.ChangeLog;
 import dev.plank.capture.Listener;
 import dev.plank.config.DatabaseUrl;
 import dev.plank.config.Settings;
@@ -43,12 +44,14 @@ public final class Plank implements AutoCloseable {
   private final Vertx vertx;
   private final PlankMetrics metrics = new PlankMetrics();
   private final Pool pool;
+  private final ChangeLog changeLog;
   private final Hub hub;
   private final Listener listener;
   private final WebSocketEndpoint webSocket;
   private final WebServer.Parts webParts;
   private final Promise<Void> databaseReady = Promise.promise();
   private volatile boolean closing;
+  private volatile boolean pruning; // one prune at a time from this node's timer
 
   private Plank(Settings settings) {
     this.settings = settings;
@@ -64,7 +67,9 @@ public final class Plank implements AutoCloseable {
             .using(vertx)
             .build();
     // A context of its own: the hub and the listener share one event loop and need no locks.
-    this.hub = new Hub(vertx.getOrCreateContext(), json, metrics, settings.maxSubscriptions());
+    this.changeLog = new ChangeLog(pool, json);
+    this.hub =
+        new Hub(vertx.getOrCreateContext(), json, metrics, settings.maxSubscriptions(), changeLog);
     this.listener =
         new Listener(
             vertx,
@@ -75,8 +80,11 @@ public final class Plank implements AutoCloseable {
             hub,
             metrics,
             json,
-            new Backoff(100, 5_000));
-    this.webSocket = new WebSocketEndpoint(hub, json, metrics, settings.maxFrameBytes());
+            new Backoff(100, 5_000),
+            changeLog);
+    this.webSocket =
+        new WebSocketEndpoint(
+            hub, json, metrics, settings.maxFrameBytes(), settings.maxQueueBytes());
     ItemsApi items = new ItemsApi(pool, json);
     this.webParts =
         new WebServer.Parts(
@@ -96,6 +104,7 @@ public final class Plank implements AutoCloseable {
             () -> new WebServer(plank.webParts), new DeploymentOptions().setInstances(instances))
         .map(
             id -> {
+              plank.webSocket.startPings(plank.vertx, settings.pingInterval());
               plank.connectDatabase(new Backoff(200, 10_000));
               return plank;
             })
@@ -130,6 +139,7 @@ public final class Plank implements AutoCloseable {
             infos -> {
               hub.tablesReady(infos);
               listener.start().onComplete(databaseReady);
+              vertx.setPeriodic(settings.pruneInterval().toMillis(), t -> prune());
             })
         .onFailure(
             err -> {
@@ -157,6 +167,24 @@ public final class Plank implements AutoCloseable {
     return !(err instanceof java.io.IOException)
         && !(err instanceof io.vertx.core.VertxException)
         && !(err.getCause() instanceof java.io.IOException);
+  }
+
+  /** Keeps the change log within its retention; one node at a time does the work. */
+  private void prune() {
+    if (closing || pruning) return;
+    pruning = true;
+    changeLog
+        .prune(settings.logRetention(), settings.logMaxRows())
+        .onComplete(
+            r -> {
+              pruning = false;
+              if (r.failed()) {
+                log.warn("Pruning the change log failed: {}", r.cause().getMessage());
+              } else if (r.result() > 0) {
+                metrics.changesPruned(r.result());
+                log.info("Pruned {} changes from the log", r.result());
+              }
+            });
   }
 
   private Future<Void> checkDatabase() {

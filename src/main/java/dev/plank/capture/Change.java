@@ -7,12 +7,20 @@ import dev.plank.db.TableRef;
  * One committed row change, parsed once by the listener and shared, read-only, by everything
  * downstream.
  *
+ * @param xid the writing transaction, which tells whether a snapshot already contains the change
  * @param xmin the writing transaction's snapshot xmin, the second half of the cursor
  * @param data the new row (INSERT, UPDATE) or the deleted row (DELETE)
  * @param old the row before an UPDATE, else {@code null}
  */
 public record Change(
-    long seq, String xmin, String ts, TableRef table, Op op, ObjectNode data, ObjectNode old) {
+    long seq,
+    long xid,
+    long xmin,
+    String ts,
+    TableRef table,
+    Op op,
+    ObjectNode data,
+    ObjectNode old) {
 
   public enum Op {
     INSERT,
@@ -20,8 +28,8 @@ public record Change(
     DELETE
   }
 
-  /** The resume position just after this change: {@code <seq>.<snapshot_xmin>}. */
-  public String cursor() {
-    return seq + "." + xmin;
+  /** The resume position just after this change. */
+  public Cursor cursor() {
+    return new Cursor(seq, xmin);
   }
 }

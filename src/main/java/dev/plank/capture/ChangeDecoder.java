@@ -29,12 +29,18 @@ final class ChangeDecoder {
   Change decode(JsonNode node) {
     return new Change(
         node.path("seq").asLong(),
-        node.path("xmin").asText(),
+        xid(node.get("xid")),
+        xid(node.get("xmin")),
         node.path("ts").asText(),
         new TableRef(node.path("schema").asText(), node.path("table").asText()),
         Change.Op.valueOf(node.path("op").asText()),
         objectOrNull(node.get("data")),
         objectOrNull(node.get("old")));
+  }
+
+  /** xid8 values arrive as text; a missing one (a log row written before xids were sent) is 0. */
+  private static long xid(JsonNode node) {
+    return node == null ? 0 : Long.parseLong(node.asText());
   }
 
   private static ObjectNode objectOrNull(JsonNode node) {

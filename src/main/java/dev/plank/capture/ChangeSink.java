@@ -8,6 +8,12 @@ public interface ChangeSink {
   /** The LISTEN is in place: every commit from now on will be delivered. */
   void listenerUp();
 
-  /** The LISTEN connection is gone; changes committed until {@link #listenerUp} are not seen. */
+  /**
+   * The LISTEN connection is gone; changes committed until {@link #listenerUp} arrive after it,
+   * replayed from the log.
+   */
   void listenerDown();
+
+  /** Changes were lost to log retention: every subscriber must reload its state. */
+  void resyncAll(String reason);
 }

@@ -21,16 +21,21 @@ import org.slf4j.LoggerFactory;
 /**
  * The node's single LISTEN connection. Turns notifications into {@link Change}s and hands them to
  * the sink in commit order, fetching from the change log the ones too large for a notification.
- * Reconnects with capped exponential back-off when the connection is lost.
+ * Reconnects with capped exponential back-off when the connection is lost, then replays from the
+ * log what was committed while it was gone, before any new live change, so that subscribers miss
+ * nothing and see nothing twice.
  *
  * <p>All mutable state is owned by {@code context}, the hub's event loop.
  */
 public final class Listener {
-  private static final Logger log = LoggerFactory.getLogger(Listener.class);
+  private static final Logger LOG = LoggerFactory.getLogger(Listener.class);
   private static final String FETCH =
       "SELECT plank.change_json(c) FROM plank.changes c WHERE seq = $1";
   private static final long HEALTH_INTERVAL_MS = 10_000;
   private static final int FETCH_ATTEMPTS = 5;
+  private static final int CATCH_UP_PAGE = 1000;
+  private static final String POSITION =
+      "SELECT pg_current_snapshot()::text, (SELECT coalesce(max(seq), 0) FROM plank.changes)";
 
   private final Vertx vertx;
   private final Context context;
@@ -40,9 +45,16 @@ public final class Listener {
   private final PlankMetrics metrics;
   private final ChangeDecoder decoder;
   private final Backoff backoff;
+  private final ChangeLog changeLog;
 
   // Changes in notification (= commit) order; a referenced change holds back those behind it.
   private final ArrayDeque<Future<Change>> pending = new ArrayDeque<>();
+  // Where to replay from after an outage: the highest seq published and its snapshot xmin.
+  private Cursor frontier;
+  private final PublishedTransactions published = new PublishedTransactions();
+  // Transactions the last catch-up read covered; their live notifications are duplicates.
+  private PgSnapshot covered;
+  private boolean catchingUp;
   private PgConnection connection;
   private boolean live;
   private boolean closed;
@@ -59,7 +71,8 @@ public final class Listener {
       ChangeSink sink,
       PlankMetrics metrics,
       ObjectMapper json,
-      Backoff backoff) {
+      Backoff backoff,
+      ChangeLog log) {
     this.vertx = vertx;
     this.context = context;
     this.options = options;
@@ -68,6 +81,7 @@ public final class Listener {
     this.metrics = metrics;
     this.decoder = new ChangeDecoder(json);
     this.backoff = backoff;
+    this.changeLog = log;
   }
 
   /** Connects and listens; the future completes once the first LISTEN is in place. */
@@ -106,9 +120,7 @@ public final class Listener {
                 return;
               }
               connection = conn;
-              live = true;
-              onLive();
-              if (firstLive != null) firstLive.tryComplete();
+              onListening(conn, firstLive);
             })
         .onFailure(err -> onConnectFailed(err, firstLive));
   }
@@ -122,10 +134,86 @@ public final class Listener {
         .onFailure(err -> conn.close());
   }
 
+  /**
+   * The LISTEN is in place, so every commit from now on is notified. On the first connection that
+   * fixes the starting position; after an outage, the log fills the gap first.
+   */
+  private void onListening(PgConnection conn, Promise<Void> firstLive) {
+    Future<Void> ready = frontier == null ? startingPosition(conn) : catchUp();
+    onContext(ready)
+        .onComplete(
+            r -> {
+              if (conn != connection) return;
+              if (r.failed()) {
+                LOG.warn(
+                    "Listener could not replay missed changes: {}; reconnecting",
+                    r.cause().getMessage());
+                conn.close();
+                return;
+              }
+              live = true;
+              onLive();
+              drain();
+              if (firstLive != null) firstLive.tryComplete();
+            });
+  }
+
+  private Future<Void> startingPosition(PgConnection conn) {
+    return onContext(conn.query(POSITION).execute())
+        .map(
+            rows -> {
+              var row = rows.iterator().next();
+              if (frontier == null) {
+                frontier = new Cursor(row.getLong(1), PgSnapshot.parse(row.getString(0)).xmin());
+              }
+              return null;
+            });
+  }
+
+  /** Publishes, in seq order, the committed changes this node has not published yet. */
+  private Future<Void> catchUp() {
+    catchingUp = true;
+    Cursor from = frontier;
+    return onContext(changeLog.open())
+        .compose(
+            reader -> {
+              if (reader.expired(from)) {
+                LOG.error(
+                    "Changes committed during the listener outage were pruned from the log before"
+                        + " they could be replayed; asking every subscriber to resync");
+                sink.resyncAll("cursor_expired");
+                return finishCatchUp(reader, 0);
+              }
+              return replayPage(reader, from, -1, 0);
+            })
+        .onComplete(r -> catchingUp = false);
+  }
+
+  private Future<Void> replayPage(LogReader reader, Cursor from, long afterSeq, long replayed) {
+    return onContext(reader.changesAfter(from, null, null, afterSeq, CATCH_UP_PAGE))
+        .compose(
+            page -> {
+              for (Change change : page) {
+                if (!published.contains(change.xid())) publishNow(change);
+              }
+              long total = replayed + page.size();
+              if (page.size() < CATCH_UP_PAGE) return finishCatchUp(reader, total);
+              return replayPage(reader, from, page.get(page.size() - 1).seq(), total);
+            },
+            err -> reader.close().transform(v -> Future.failedFuture(err)));
+  }
+
+  private Future<Void> finishCatchUp(LogReader reader, long replayed) {
+    covered = reader.snapshot();
+    if (replayed > 0)
+      LOG.info("Replayed {} changes committed while the listener was away", replayed);
+    return reader.close();
+  }
+
   private void onLive() {
     if (everConnected) {
       double seconds = (System.nanoTime() - outageStartedNanos) / 1e9;
-      log.info(
+      LOG.info(
           "Listener reconnected after {} s ({} attempts)",
           String.format("%.1f", seconds),
           backoff.attempts());
@@ -137,12 +225,16 @@ public final class Listener {
     sink.listenerUp();
   }
 
+  private <T> Future<T> onContext(Future<T> future) {
+    return OnContext.of(context, future);
+  }
+
   private void onConnectFailed(Throwable err, Promise<Void> firstLive) {
     if (closed) return;
     if (backoff.attempts() == 0 && everConnected) {
-      log.warn("Listener cannot reconnect yet: {}; retrying with back-off", err.getMessage());
+      LOG.warn("Listener cannot reconnect yet: {}; retrying with back-off", err.getMessage());
     } else {
-      log.debug("Listener connect attempt failed: {}", err.getMessage());
+      LOG.debug("Listener connect attempt failed: {}", err.getMessage());
     }
     vertx.setTimer(backoff.next(), t -> connect(firstLive));
   }
@@ -154,7 +246,7 @@ public final class Listener {
     cancelHealthCheck();
     if (closed) return;
     outageStartedNanos = System.nanoTime();
-    log.warn("Listener connection to PostgreSQL lost; reconnecting with back-off");
+    LOG.warn("Listener connection to PostgreSQL lost; reconnecting with back-off");
     sink.listenerDown();
     vertx.setTimer(backoff.next(), t -> connect(null));
   }
@@ -162,8 +254,8 @@ public final class Listener {
   private void onNotification(PgNotification notification) {
     metrics.changeReceived();
     Future<Change> change = toChange(notification.getPayload());
-    if (pending.isEmpty() && change.succeeded()) {
-      sink.publish(change.result());
+    if (pending.isEmpty() && live && change.succeeded()) {
+      deliver(change.result());
       return;
     }
     pending.add(change);
@@ -200,7 +292,7 @@ public final class Listener {
             })
         .onFailure(
             err ->
-                log.error(
+                LOG.error(
                     "Change seq {} could not be read from the log: {}", seq, err.getMessage()));
   }
 
@@ -209,14 +301,26 @@ public final class Listener {
       context.runOnContext(v -> drain());
       return;
     }
-    while (!pending.isEmpty() && pending.peek().isComplete()) {
+    while (live && !pending.isEmpty() && pending.peek().isComplete()) {
       Future<Change> head = pending.poll();
       if (head.succeeded()) {
-        sink.publish(head.result());
+        deliver(head.result());
       } else {
-        log.error("Skipping an unreadable change notification: {}", head.cause().getMessage());
+        LOG.error("Skipping an unreadable change notification: {}", head.cause().getMessage());
       }
     }
+  }
+
+  /** A live change, unless the catch-up after the last outage already covered it. */
+  private void deliver(Change change) {
+    if (covered != null && covered.sees(change.xid())) return;
+    publishNow(change);
+  }
+
+  private void publishNow(Change change) {
+    if (frontier == null || change.seq() > frontier.seq()) frontier = change.cursor();
+    published.add(change.xid(), frontier.xmin());
+    sink.publish(change);
   }
 
   private void scheduleHealthCheck() {
@@ -229,7 +333,7 @@ public final class Listener {
     PgConnection conn = connection;
     if (conn == null) return;
     if (healthCheckInFlight) {
-      log.warn("Listener connection stopped answering; closing it");
+      LOG.warn("Listener connection stopped answering; closing it");
       conn.close();
       return;
     }

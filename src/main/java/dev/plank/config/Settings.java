@@ -1,6 +1,7 @@
 package dev.plank.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -23,7 +24,12 @@ public record Settings(
     Path dataDir,
     int poolSize,
     int maxFrameBytes,
-    int maxSubscriptions) {
+    int maxSubscriptions,
+    int maxQueueBytes,
+    Duration pingInterval,
+    Duration logRetention,
+    long logMaxRows,
+    Duration pruneInterval) {
 
   public static final String DATABASE_URL = "DATABASE_URL";
   public static final String HOST = "PLANK_HOST";
@@ -34,6 +40,11 @@ public record Settings(
   public static final String POOL_SIZE = "PLANK_POOL_SIZE";
   public static final String MAX_FRAME_BYTES = "PLANK_MAX_FRAME_BYTES";
   public static final String MAX_SUBSCRIPTIONS = "PLANK_MAX_SUBSCRIPTIONS";
+  public static final String MAX_QUEUE_BYTES = "PLANK_MAX_QUEUE_BYTES";
+  public static final String PING_INTERVAL = "PLANK_PING_INTERVAL";
+  public static final String LOG_RETENTION = "PLANK_LOG_RETENTION";
+  public static final String LOG_MAX_ROWS = "PLANK_LOG_MAX_ROWS";
+  public static final String PRUNE_INTERVAL = "PLANK_PRUNE_INTERVAL";
 
   /**
    * @param flags values given on the command line, keyed by the variable names above
@@ -55,7 +66,12 @@ public record Settings(
         s.get(DATA_DIR, ".plank", Path::of),
         s.integer(POOL_SIZE, 8, 1, 256),
         s.integer(MAX_FRAME_BYTES, 65536, 1024, 16 * 1024 * 1024),
-        s.integer(MAX_SUBSCRIPTIONS, 100, 1, 100_000));
+        s.integer(MAX_SUBSCRIPTIONS, 100, 1, 100_000),
+        s.integer(MAX_QUEUE_BYTES, 4 * 1024 * 1024, 16 * 1024, Integer.MAX_VALUE),
+        s.duration(PING_INTERVAL, "30s", Duration.ofMillis(100)),
+        s.duration(LOG_RETENTION, "24h", Duration.ofSeconds(1)),
+        s.integer(LOG_MAX_ROWS, 10_000_000, 1, Integer.MAX_VALUE),
+        s.duration(PRUNE_INTERVAL, "60s", Duration.ofMillis(100)));
   }
 
   /** Settings for tests and embedding: defaults, with the given overrides. */
@@ -92,6 +108,26 @@ public record Settings(
     <T> T get(String name, String fallback, Function<String, T> parse) {
       String raw = values.getOrDefault(name, fallback);
       return raw == null ? null : parse.apply(raw);
+    }
+
+    /** {@code 500ms}, {@code 30s}, {@code 15m}, {@code 24h} or {@code 7d}. */
+    Duration duration(String name, String fallback, Duration min) {
+      return get(
+          name,
+          fallback,
+          v -> {
+            Duration d = Durations.parse(v.strip());
+            if (d == null || d.compareTo(min) < 0) {
+              throw new ConfigException(
+                  name
+                      + " must be a duration such as 500ms, 30s, 15m, 24h or 7d, at least "
+                      + Durations.format(min)
+                      + " (got '"
+                      + v
+                      + "')");
+            }
+            return d;
+          });
     }
 
     int integer(String name, int fallback, int min, int max) {

@@ -27,6 +27,42 @@ public final class Filter {
     return conditions.isEmpty();
   }
 
+  /**
+   * The filter as a SQL condition on a table aliased {@code t}: quoted, catalog-checked column
+   * names, and every value a bound parameter appended to {@code params}. The SQL may admit a row
+   * that {@link #matches} rejects (a NaN, say), never the reverse, so readers check both.
+   */
+  public String toSql(List<Object> params) {
+    if (conditions.isEmpty()) return "TRUE";
+    StringBuilder sql = new StringBuilder();
+    for (Condition condition : conditions) {
+      if (sql.length() > 0) sql.append(" AND ");
+      sql.append('(').append(condition.sql().render(params)).append(')');
+    }
+    return sql.toString();
+  }
+
   /** One {@code column=op.value} term, with its value already parsed for the column's type. */
-  record Condition(String column, Predicate<JsonNode> test) {}
+  record Condition(String column, Predicate<JsonNode> test, SqlTerm sql) {}
+
+  /** A condition's SQL: {@code ?} marks stand for the values, bound in order. */
+  record SqlTerm(String template, List<String> values) {
+    SqlTerm {
+      values = List.copyOf(values);
+    }
+
+    String render(List<Object> params) {
+      StringBuilder out = new StringBuilder();
+      int next = 0;
+      for (char ch : template.toCharArray()) {
+        if (ch != '?') {
+          out.append(ch);
+          continue;
+        }
+        params.add(values.get(next++));
+        out.append('$').append(params.size());
+      }
+      return out.toString();
+    }
+  }
 }

@@ -3,6 +3,7 @@ package dev.plank.hub;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.plank.db.ColumnType;
 import dev.plank.db.TableInfo;
+import dev.plank.db.TableRef;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,7 +12,8 @@ import java.util.function.Predicate;
 /**
  * Compiles a PostgREST-style filter ({@code value=gt.10&name=eq.a}) against a table's columns,
  * once, at subscribe time. Values are parsed for the column's type here, so that matching a change
- * is only comparisons. Nothing of a filter ever becomes SQL.
+ * is only comparisons. For snapshots the same filter is also SQL, built from the catalog-checked
+ * column name (quoted) and bound parameters: no client text ever becomes SQL text.
  */
 public final class FilterParser {
   static final int MAX_LENGTH = 2000;
@@ -56,7 +58,10 @@ public final class FilterParser {
               + String.join(", ", table.columns().keySet())
               + ")");
     }
-    return new Filter.Condition(column, predicate(operator, value, type, term));
+    return new Filter.Condition(
+        column,
+        predicate(operator, value, type, term),
+        FilterSql.term(TableRef.quote(column), operator, value, type));
   }
 
   private static Predicate<JsonNode> predicate(
@@ -121,7 +126,7 @@ public final class FilterParser {
   }
 
   /** Items of {@code a,b,"c,d"}: double quotes protect commas. */
-  private static List<String> splitList(String inner) {
+  static List<String> splitList(String inner) {
     List<String> items = new ArrayList<>();
     if (inner.isEmpty()) return items;
     StringBuilder current = new StringBuilder();

@@ -3,9 +3,12 @@ package dev.plank.hub;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plank.capture.Change;
+import dev.plank.capture.Cursor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 
 /** Encodes a change as the wire protocol's message, once, for every subscriber that gets it. */
 final class FrameEncoder {
@@ -30,8 +33,27 @@ final class FrameEncoder {
         gen.writeTree(change.old());
       }
       gen.writeNumberField("seq", change.seq());
-      gen.writeStringField("cursor", change.cursor());
+      gen.writeStringField("cursor", change.cursor().toString());
       gen.writeStringField("ts", change.ts());
+      gen.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  /** One page of a snapshot; the last one carries the cursor to resume from after it. */
+  byte[] snapshotPage(String channel, List<ObjectNode> rows, boolean last, Cursor position) {
+    ByteArrayBuilder out = new ByteArrayBuilder(1024);
+    try (JsonGenerator gen = json.createGenerator(out)) {
+      gen.writeStartObject();
+      gen.writeStringField("type", "snapshot");
+      gen.writeStringField("channel", channel);
+      gen.writeArrayFieldStart("rows");
+      for (ObjectNode row : rows) gen.writeTree(row);
+      gen.writeEndArray();
+      gen.writeBooleanField("last", last);
+      if (position != null) gen.writeStringField("cursor", position.toString());
       gen.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -3,6 +3,7 @@ package dev.plank.hub;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plank.capture.Change;
+import dev.plank.capture.ChangeLog;
 import dev.plank.capture.ChangeSink;
 import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
@@ -27,6 +28,8 @@ public final class Hub implements ChangeSink {
   private static final Logger log = LoggerFactory.getLogger(Hub.class);
 
   private final Context context;
+  private final ObjectMapper json;
+  private final ChangeLog changeLog;
   private final FrameEncoder encoder;
   private final PlankMetrics metrics;
   private final int maxSubscriptions;
@@ -36,8 +39,15 @@ public final class Hub implements ChangeSink {
   private Map<String, TableInfo> channels; // null until the captured tables are known
   private boolean live;
 
-  public Hub(Context context, ObjectMapper json, PlankMetrics metrics, int maxSubscriptions) {
+  public Hub(
+      Context context,
+      ObjectMapper json,
+      PlankMetrics metrics,
+      int maxSubscriptions,
+      ChangeLog changeLog) {
     this.context = context;
+    this.json = json;
+    this.changeLog = changeLog;
     this.encoder = new FrameEncoder(json);
     this.metrics = metrics;
     this.maxSubscriptions = maxSubscriptions;
@@ -82,6 +92,10 @@ public final class Hub implements ChangeSink {
     for (int i = 0, n = subscriptions.size(); i < n; i++) {
       Subscription subscription = subscriptions.get(i);
       if (!subscription.matches(change)) continue;
+      if (subscription.catchUp != null) {
+        subscription.catchUp.hold(change);
+        continue;
+      }
       if (frame == null) frame = encoder.encode(change);
       subscription.subscriber.send(frame);
       sent++;
@@ -98,6 +112,11 @@ public final class Hub implements ChangeSink {
   @Override
   public void listenerDown() {
     live = false;
+  }
+
+  @Override
+  public void resyncAll(String reason) {
+    index.forEach(s -> s.subscriber.resync(s.table.channel(), reason));
   }
 
   private void doSubscribe(Subscriber subscriber, SubscribeRequest request) {
@@ -133,10 +152,14 @@ public final class Hub implements ChangeSink {
           "a connection may hold at most " + maxSubscriptions + " subscriptions");
       return;
     }
-    if (index.put(new Subscription(subscriber, table.ref(), request.events(), filter))) {
-      metrics.subscriptionsChanged(1);
+    Subscription subscription = new Subscription(subscriber, table.ref(), request.events(), filter);
+    if (request.since() != null || request.snapshot()) {
+      subscription.catchUp =
+          new CatchUp(subscription, table, request.since(), context, changeLog, encoder, json);
     }
+    if (index.put(subscription)) metrics.subscriptionsChanged(1);
     subscriber.subscribed(request.id(), table.ref().channel());
+    if (subscription.catchUp != null) subscription.catchUp.start();
   }
 
   private void releaseParked() {

@@ -11,13 +11,18 @@ final class Subscription {
   final TableRef table;
   private final EnumSet<Change.Op> events;
   private final Filter filter;
-  int slot = -1; // position in its channel's list; owned by the hub's context
+  int slot = -1; // position in its channel's list, -1 once removed; owned by the hub's context
+  CatchUp catchUp; // while a replay or snapshot runs, else null; owned by the hub's context
 
   Subscription(Subscriber subscriber, TableRef table, Set<Change.Op> events, Filter filter) {
     this.subscriber = subscriber;
     this.table = table;
     this.events = events.isEmpty() ? EnumSet.allOf(Change.Op.class) : EnumSet.copyOf(events);
     this.filter = filter;
+  }
+
+  Filter filter() {
+    return filter;
   }
 
   /** An UPDATE matches when the new or the old row does, so a filtered view sees a row leave. */

@@ -21,6 +21,11 @@ final class SubscriptionIndex {
     return list == null ? List.of() : list;
   }
 
+  /** Every subscription of every channel. */
+  void forEach(java.util.function.Consumer<Subscription> action) {
+    for (List<Subscription> list : byChannel.values()) list.forEach(action);
+  }
+
   int count(Subscriber subscriber) {
     Map<TableRef, Subscription> own = bySubscriber.get(subscriber);
     return own == null ? 0 : own.size();

@@ -19,6 +19,8 @@ public final class PlankMetrics implements AutoCloseable {
   private final Counter changesReceived;
   private final Counter messagesSent;
   private final Counter listenerReconnects;
+  private final Counter slowConsumers;
+  private final Counter changesPruned;
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
 
   public PlankMetrics() {
@@ -39,6 +41,14 @@ public final class PlankMetrics implements AutoCloseable {
     listenerReconnects =
         Counter.builder("plank_listener_reconnects")
             .description("Times the LISTEN connection was re-established after a loss")
+            .register(registry);
+    slowConsumers =
+        Counter.builder("plank_slow_consumers")
+            .description("WebSocket clients closed (1008) because their outbound queue was full")
+            .register(registry);
+    changesPruned =
+        Counter.builder("plank_changes_pruned")
+            .description("Changes deleted from the log by retention")
             .register(registry);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -64,6 +74,14 @@ public final class PlankMetrics implements AutoCloseable {
 
   public void messagesSent(int count) {
     if (count > 0) messagesSent.increment(count);
+  }
+
+  public void slowConsumerClosed() {
+    slowConsumers.increment();
+  }
+
+  public void changesPruned(long count) {
+    if (count > 0) changesPruned.increment(count);
   }
 
   public void listenerReconnected() {

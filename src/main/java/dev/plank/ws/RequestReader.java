@@ -2,6 +2,7 @@ package dev.plank.ws;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.plank.capture.Change;
+import dev.plank.capture.Cursor;
 import dev.plank.hub.ErrorCode;
 import dev.plank.hub.SubscribeRequest;
 import java.util.EnumSet;
@@ -38,11 +39,11 @@ final class RequestReader {
   }
 
   private Request subscribe(JsonNode id, JsonNode message) throws RequestException {
-    for (String unsupported : new String[] {"since", "snapshot"}) {
-      if (message.hasNonNull(unsupported)) {
-        throw new RequestException(
-            id, ErrorCode.BAD_REQUEST, "'" + unsupported + "' is not supported by this server yet");
-      }
+    Cursor since = since(id, message.get("since"));
+    boolean snapshot = snapshot(id, message.get("snapshot"));
+    if (since != null && snapshot) {
+      throw new RequestException(
+          id, ErrorCode.BAD_REQUEST, "use 'since' to resume or 'snapshot' to start over, not both");
     }
     JsonNode filter = message.get("filter");
     if (filter != null && !filter.isNull() && !filter.isTextual()) {
@@ -53,7 +54,32 @@ final class RequestReader {
             id,
             channel(id, message),
             events(id, message.get("events")),
-            filter == null || filter.isNull() ? null : filter.textValue()));
+            filter == null || filter.isNull() ? null : filter.textValue(),
+            since,
+            snapshot));
+  }
+
+  private static Cursor since(JsonNode id, JsonNode since) throws RequestException {
+    if (since == null || since.isNull()) return null;
+    try {
+      if (since.isTextual()) return Cursor.parse(since.textValue());
+    } catch (IllegalArgumentException e) {
+      // reported below
+    }
+    throw new RequestException(
+        id,
+        ErrorCode.BAD_REQUEST,
+        "'since' must be a cursor string like \"1043.9931\", taken from a change's 'cursor' (got "
+            + shorten(since.toString())
+            + ")");
+  }
+
+  private static boolean snapshot(JsonNode id, JsonNode snapshot) throws RequestException {
+    if (snapshot == null || snapshot.isNull()) return false;
+    if (!snapshot.isBoolean()) {
+      throw new RequestException(id, ErrorCode.BAD_REQUEST, "'snapshot' must be true or false");
+    }
+    return snapshot.booleanValue();
   }
 
   private static String channel(JsonNode id, JsonNode message) throws RequestException {

@@ -7,12 +7,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plank.hub.ErrorCode;
 import dev.plank.hub.Hub;
 import dev.plank.hub.Subscriber;
-import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
-import io.vertx.core.http.WebSocketFrameType;
-import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,11 +27,23 @@ final class WsSession implements Subscriber {
   private final ObjectMapper json;
   private final RequestReader reader;
   private final InboundMessage inbound; // owned by the connection's event loop
+  private final SessionOutbox outbox;
+  private final Runnable onSlowConsumer;
+  private final AtomicBoolean cutOff = new AtomicBoolean(); // closed as a slow consumer
   private volatile boolean open = true; // written on the connection's event loop, read by the hub
+  private volatile long lastHeardNanos = System.nanoTime(); // any frame from the client
 
-  WsSession(ServerWebSocket ws, Hub hub, ObjectMapper json, int maxMessageBytes) {
+  WsSession(
+      ServerWebSocket ws,
+      Hub hub,
+      ObjectMapper json,
+      int maxMessageBytes,
+      long maxQueueBytes,
+      Runnable onSlowConsumer) {
     this.ws = ws;
     this.inbound = new InboundMessage(maxMessageBytes);
+    this.outbox = new SessionOutbox(ws, maxQueueBytes, this::tooSlow);
+    this.onSlowConsumer = onSlowConsumer;
     this.hub = hub;
     this.json = json;
     this.reader = new RequestReader();
@@ -41,10 +51,13 @@ final class WsSession implements Subscriber {
 
   void start(Runnable onClose) {
     ws.frameHandler(this::onFrame);
+    ws.pongHandler(pong -> lastHeardNanos = System.nanoTime());
+    ws.drainHandler(v -> outbox.drain());
     ws.exceptionHandler(err -> log.debug("WebSocket error: {}", err.getMessage()));
     ws.closeHandler(
         v -> {
           open = false;
+          outbox.close();
           hub.disconnect(this);
           onClose.run();
         });
@@ -55,10 +68,25 @@ final class WsSession implements Subscriber {
   }
 
   /**
+   * Pings a client that has been quiet for an interval, and closes one that stayed silent for two:
+   * a peer that vanished without a FIN would otherwise hold its socket and queue forever.
+   */
+  void checkAlive(long nowNanos, long intervalNanos) {
+    long silent = nowNanos - lastHeardNanos;
+    if (silent >= 2 * intervalNanos) {
+      log.debug("Closing a WebSocket that stopped answering pings");
+      ws.close((short) 1001, "ping timeout");
+    } else if (silent >= intervalNanos) {
+      ws.writePing(io.vertx.core.buffer.Buffer.buffer());
+    }
+  }
+
+  /**
    * Assembles messages from frames ourselves: Vert.x drops an over-long message silently, while a
    * client deserves a 1009 close that says why.
    */
   private void onFrame(WebSocketFrame frame) {
+    lastHeardNanos = System.nanoTime();
     if (!frame.isText() && !frame.isBinary() && !frame.isContinuation()) return;
     if (!frame.isContinuation()) inbound.start(frame.isText());
     if (!inbound.append(frame.binaryData())) {
@@ -98,9 +126,29 @@ final class WsSession implements Subscriber {
 
   @Override
   public void send(byte[] frame) {
-    // A fresh wrapper per write: Netty releases what it writes, the shared bytes stay intact.
-    ws.writeFrame(
-        new WebSocketFrameImpl(WebSocketFrameType.TEXT, Unpooled.wrappedBuffer(frame), true));
+    outbox.offer(frame);
+  }
+
+  @Override
+  public void resync(String channel, String reason) {
+    write(
+        json.createObjectNode()
+            .put("type", "resync")
+            .put("channel", channel)
+            .put("reason", reason));
+  }
+
+  @Override
+  public Future<Void> whenWritable() {
+    return outbox.whenRoom();
+  }
+
+  @Override
+  public void tooSlow() {
+    if (!open || !cutOff.compareAndSet(false, true)) return;
+    log.info("Closing a slow consumer: its outbound queue passed the limit");
+    onSlowConsumer.run();
+    ws.close((short) 1008, "slow consumer");
   }
 
   @Override

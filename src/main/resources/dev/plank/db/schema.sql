@@ -17,6 +17,16 @@ CREATE TABLE IF NOT EXISTS plank.changes (
 );
 CREATE INDEX IF NOT EXISTS changes_table_seq ON plank.changes (schema_name, table_name, seq);
 CREATE INDEX IF NOT EXISTS changes_ts ON plank.changes (ts);
+-- Resuming reads the changes of transactions that were still open at the cursor (xid >= X).
+CREATE INDEX IF NOT EXISTS changes_xid ON plank.changes (xid);
+
+-- How far the log has been pruned: a cursor that needs a pruned change gets `resync`.
+CREATE TABLE IF NOT EXISTS plank.log_state (
+  id         boolean PRIMARY KEY DEFAULT true CHECK (id),
+  pruned_seq bigint  NOT NULL DEFAULT 0,
+  pruned_xid xid8    NOT NULL DEFAULT '0'
+);
+INSERT INTO plank.log_state (id) VALUES (true) ON CONFLICT DO NOTHING;
 
 -- The demo table behind /api/items.
 CREATE TABLE IF NOT EXISTS public.items (
@@ -33,6 +43,7 @@ CREATE OR REPLACE FUNCTION plank.change_json(c plank.changes) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
   SELECT json_build_object(
     'seq', c.seq,
+    'xid', c.xid::text,
     'xmin', c.snapshot_xmin::text,
     'ts', to_char(c.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
     'schema', c.schema_name,

@@ -1,0 +1,75 @@
+package dev.plank.capture;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
+
+/**
+ * Reads and prunes {@code plank.changes}. Reads happen in a {@link LogReader}: a read-only
+ * repeatable-read transaction whose snapshot tells which live changes the read already covered.
+ */
+public final class ChangeLog {
+  // An advisory lock key of Plank's own, so that one node at a time prunes.
+  private static final long PRUNE_LOCK = 0x706c616e6b70726eL;
+  private static final int PRUNE_BATCH = 100_000;
+  private static final String PRUNE =
+      """
+      WITH bound AS (
+        SELECT LEAST(
+          GREATEST(
+            (SELECT seq FROM plank.changes WHERE ts < now() - make_interval(secs => $1)
+              ORDER BY ts DESC LIMIT 1),
+            (SELECT max(seq) FROM plank.changes) - $2),
+          (SELECT min(seq) FROM plank.changes) + $3) AS seq
+      ), gone AS (
+        DELETE FROM plank.changes c USING bound WHERE c.seq <= bound.seq RETURNING c.seq, c.xid
+      )
+      UPDATE plank.log_state SET
+        pruned_seq = GREATEST(pruned_seq, (SELECT max(seq) FROM gone)),
+        pruned_xid = GREATEST(pruned_xid, (SELECT max(xid) FROM gone))
+      RETURNING (SELECT count(*) FROM gone)
+      """;
+
+  private final Pool pool;
+  private final ChangeDecoder decoder;
+
+  public ChangeLog(Pool pool, ObjectMapper json) {
+    this.pool = pool;
+    this.decoder = new ChangeDecoder(json);
+  }
+
+  /** Opens a read of the log (and of captured tables) at one snapshot. */
+  public Future<LogReader> open() {
+    return pool.getConnection().compose(conn -> LogReader.begin(conn, decoder));
+  }
+
+  /**
+   * Deletes changes older than {@code retention} or beyond the newest {@code maxRows}, at most a
+   * batch at a time, unless another node is pruning right now.
+   *
+   * @return how many changes were deleted
+   */
+  public Future<Long> prune(Duration retention, long maxRows) {
+    return pool.withTransaction(
+        conn ->
+            conn.preparedQuery("SELECT pg_try_advisory_xact_lock($1)")
+                .execute(Tuple.of(PRUNE_LOCK))
+                .compose(
+                    locked -> {
+                      if (!locked.iterator().next().getBoolean(0))
+                        return Future.succeededFuture(0L);
+                      return conn.preparedQuery(PRUNE)
+                          .execute(
+                              Tuple.of(retention.toMillis() / 1000.0, maxRows, (long) PRUNE_BATCH))
+                          .map(rows -> count(rows.iterator().next()));
+                    }));
+  }
+
+  private static long count(Row row) {
+    Long n = row.getLong(0);
+    return n == null ? 0 : n;
+  }
+}

@@ -1,0 +1,228 @@
+package dev.plank.hub;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.plank.capture.Change;
+import dev.plank.capture.ChangeLog;
+import dev.plank.capture.Cursor;
+import dev.plank.capture.LogReader;
+import dev.plank.capture.OnContext;
+import dev.plank.db.TableInfo;
+import dev.plank.db.TableRef;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Brings one new subscription up to date, by a replay of the log from a cursor or by a snapshot of
+ * the table, while live changes for it wait here; then hands it to the live stream. The read's
+ * snapshot decides the seam: a waiting change whose transaction the read already saw is dropped,
+ * every other one is sent, so nothing is missed or doubled between the two.
+ *
+ * <p>Owned by the hub's context. Pages are paced by the client's outbound queue.
+ */
+final class CatchUp {
+  private static final Logger log = LoggerFactory.getLogger(CatchUp.class);
+  static final int REPLAY_PAGE = 500;
+  static final int SNAPSHOT_BATCH = 100;
+  static final int SNAPSHOT_PAGE_ROWS = 500;
+  static final int SNAPSHOT_PAGE_BYTES = 256 * 1024;
+  static final int MAX_WAITING = 100_000;
+
+  private final Subscription subscription;
+  private final TableInfo table;
+  private final Cursor since; // null for a snapshot
+  private final Context context;
+  private final ChangeLog changeLog;
+  private final FrameEncoder encoder;
+  private final ObjectMapper json;
+  private final ArrayDeque<Change> waiting = new ArrayDeque<>();
+  private LogReader reader;
+  private boolean overflowed;
+
+  CatchUp(
+      Subscription subscription,
+      TableInfo table,
+      Cursor since,
+      Context context,
+      ChangeLog changeLog,
+      FrameEncoder encoder,
+      ObjectMapper json) {
+    this.subscription = subscription;
+    this.table = table;
+    this.since = since;
+    this.context = context;
+    this.changeLog = changeLog;
+    this.encoder = encoder;
+    this.json = json;
+  }
+
+  /** A live change for this subscription that arrived while the read runs. */
+  void hold(Change change) {
+    if (overflowed) return;
+    if (waiting.size() >= MAX_WAITING) {
+      // The read is far behind the live stream; the client resumes later from its cursor.
+      overflowed = true;
+      waiting.clear();
+      subscription.subscriber.tooSlow();
+      return;
+    }
+    waiting.add(change);
+  }
+
+  void start() {
+    here(changeLog.open())
+        .onSuccess(
+            opened -> {
+              reader = opened;
+              if (!active()) finish(false);
+              else if (since == null) snapshot();
+              else if (reader.expired(since)) resync("cursor_expired");
+              else replay(-1);
+            })
+        .onFailure(this::failed);
+  }
+
+  private void replay(long afterSeq) {
+    TableRef ref = table.ref();
+    here(reader.changesAfter(since, ref.schema(), ref.name(), afterSeq, REPLAY_PAGE))
+        .onSuccess(
+            page -> {
+              if (!active()) {
+                finish(false);
+                return;
+              }
+              for (Change change : page) {
+                if (subscription.matches(change))
+                  subscription.subscriber.send(encoder.encode(change));
+              }
+              if (page.size() < REPLAY_PAGE) finish(false);
+              else afterDrain(() -> replay(page.get(page.size() - 1).seq()));
+            })
+        .onFailure(this::failed);
+  }
+
+  private void snapshot() {
+    List<Object> params = new ArrayList<>();
+    String sql =
+        "SELECT to_jsonb(t)::text FROM "
+            + table.ref().quoted()
+            + " t WHERE "
+            + subscription.filter().toSql(params)
+            + orderByPrimaryKey();
+    here(reader.connection().prepare(sql))
+        .onSuccess(statement -> readRows(statement.cursor(Tuple.from(params)), new Page()))
+        .onFailure(this::failed);
+  }
+
+  private String orderByPrimaryKey() {
+    if (table.primaryKey().isEmpty()) return "";
+    return " ORDER BY "
+        + String.join(
+            ", ", table.primaryKey().stream().map(c -> "t." + TableRef.quote(c)).toList());
+  }
+
+  private void readRows(io.vertx.sqlclient.Cursor rows, Page page) {
+    here(rows.read(SNAPSHOT_BATCH))
+        .onSuccess(
+            batch -> {
+              if (!active()) {
+                finish(false);
+                return;
+              }
+              for (Row row : batch) page.add(row.getString(0));
+              boolean more = rows.hasMore();
+              if (!more) {
+                sendPage(page, true);
+                rows.close();
+                finish(false);
+              } else if (page.isFull()) {
+                sendPage(page, false);
+                afterDrain(() -> readRows(rows, new Page()));
+              } else {
+                readRows(rows, page);
+              }
+            })
+        .onFailure(this::failed);
+  }
+
+  private ObjectNode parse(String row) {
+    try {
+      return (ObjectNode) json.readTree(row);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("row is not JSON", e);
+    }
+  }
+
+  private void sendPage(Page page, boolean last) {
+    subscription.subscriber.send(
+        encoder.snapshotPage(
+            table.ref().channel(), page.rows, last, last ? reader.position() : null));
+  }
+
+  /** Rows of one snapshot message, bounded in count and size; rows the filter rejects are left. */
+  private final class Page {
+    final List<ObjectNode> rows = new ArrayList<>();
+    int bytes;
+
+    void add(String text) {
+      ObjectNode row = parse(text);
+      if (!subscription.filter().matches(row)) return;
+      rows.add(row);
+      bytes += text.length();
+    }
+
+    boolean isFull() {
+      return rows.size() >= SNAPSHOT_PAGE_ROWS || bytes >= SNAPSHOT_PAGE_BYTES;
+    }
+  }
+
+  private void resync(String reason) {
+    subscription.subscriber.resync(table.ref().channel(), reason);
+    finish(true);
+  }
+
+  private void failed(Throwable err) {
+    log.warn(
+        "Catching up a subscription to {} failed: {}; asking the client to resync",
+        table.ref().channel(),
+        err.getMessage());
+    if (active()) resync("replay_failed");
+    else finish(false);
+  }
+
+  /**
+   * Ends the read and goes live: sends the waiting changes the read did not cover, or all of them
+   * when the client reloads anyway.
+   */
+  private void finish(boolean all) {
+    if (reader != null) reader.close();
+    if (subscription.catchUp != this) return;
+    subscription.catchUp = null;
+    if (!active() || overflowed) return;
+    for (Change change : waiting) {
+      if (all || !reader.snapshot().sees(change.xid())) {
+        subscription.subscriber.send(encoder.encode(change));
+      }
+    }
+    waiting.clear();
+  }
+
+  private boolean active() {
+    return subscription.slot >= 0 && subscription.subscriber.isOpen() && !overflowed;
+  }
+
+  private void afterDrain(Runnable next) {
+    here(subscription.subscriber.whenWritable()).onComplete(r -> next.run());
+  }
+
+  private <T> Future<T> here(Future<T> future) {
+    return OnContext.of(context, future);
+  }
+}
