@@ -76,6 +76,28 @@ public final class TestPlank implements AutoCloseable {
     return "ws://127.0.0.1:" + port + "/ws";
   }
 
+  /** The sum of a metric's samples on {@code /metrics} (0 when absent). */
+  public double metric(String name) {
+    try {
+      String body =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(java.net.URI.create(httpUrl() + "/metrics"))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString())
+              .body();
+      return body.lines()
+          .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+          .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+          .sum();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   public int port() {
     return port;
   }
