@@ -32,6 +32,7 @@ final class WsSession implements Subscriber {
   private final AtomicBoolean cutOff = new AtomicBoolean(); // closed as a slow consumer
   private volatile boolean open = true; // written on the connection's event loop, read by the hub
   private volatile long lastHeardNanos = System.nanoTime(); // any frame from the client
+  private volatile long pingSentNanos; // written by the endpoint's timer only
 
   WsSession(
       ServerWebSocket ws,
@@ -68,15 +69,20 @@ final class WsSession implements Subscriber {
   }
 
   /**
-   * Pings a client that has been quiet for an interval, and closes one that stayed silent for two:
-   * a peer that vanished without a FIN would otherwise hold its socket and queue forever.
+   * Pings a client that has been quiet for an interval, and closes one that left a ping unanswered
+   * for a whole interval: a peer that vanished without a FIN would otherwise hold its socket and
+   * queue forever. Called from the endpoint's timer.
    */
   void checkAlive(long nowNanos, long intervalNanos) {
-    long silent = nowNanos - lastHeardNanos;
-    if (silent >= 2 * intervalNanos) {
-      log.debug("Closing a WebSocket that stopped answering pings");
-      ws.close((short) 1001, "ping timeout");
-    } else if (silent >= intervalNanos) {
+    long heard = lastHeardNanos;
+    long pinged = pingSentNanos;
+    if (pinged > heard) {
+      if (nowNanos - pinged >= intervalNanos) {
+        log.debug("Closing a WebSocket that stopped answering pings");
+        ws.close((short) 1001, "ping timeout");
+      }
+    } else if (nowNanos - heard >= intervalNanos) {
+      pingSentNanos = nowNanos;
       ws.writePing(io.vertx.core.buffer.Buffer.buffer());
     }
   }

@@ -17,6 +17,10 @@ class SettingsTest {
     assertThat(s.tables()).containsExactly("items");
     assertThat(s.initOnStart()).isTrue();
     assertThat(s.maxFrameBytes()).isEqualTo(65536);
+    assertThat(s.maxQueueBytes()).isEqualTo(4 * 1024 * 1024);
+    assertThat(s.pingInterval()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(s.logRetention()).isEqualTo(java.time.Duration.ofHours(24));
+    assertThat(s.logMaxRows()).isEqualTo(10_000_000);
   }
 
   @Test
@@ -38,6 +42,12 @@ class SettingsTest {
         .hasMessage("PLANK_PORT must be a whole number from 0 to 65535 (got '99999')");
     assertThatThrownBy(() -> Settings.of(Map.of("PLANK_INIT", "maybe")))
         .hasMessage("PLANK_INIT must be true or false (got 'maybe')");
+    assertThatThrownBy(() -> Settings.of(Map.of("PLANK_LOG_RETENTION", "1 day")))
+        .hasMessage(
+            "PLANK_LOG_RETENTION must be a duration such as 500ms, 30s, 15m, 24h or 7d, at least 1s"
+                + " (got '1 day')");
+    assertThatThrownBy(() -> Settings.of(Map.of("PLANK_PING_INTERVAL", "10ms")))
+        .hasMessageStartingWith("PLANK_PING_INTERVAL must be a duration");
     assertThatThrownBy(() -> Settings.of(Map.of("PLANK_TABLES", "a.b.c")))
         .hasMessageStartingWith("PLANK_TABLES has an invalid table name 'a.b.c'");
     assertThatThrownBy(() -> Settings.of(Map.of("DATABASE_URL", "postgresql://")))

@@ -17,7 +17,7 @@ class LivenessTest {
 
   @BeforeAll
   static void start() {
-    plank = TestPlank.start(LivenessTest.class, Map.of("PLANK_PING_INTERVAL", "200ms"));
+    plank = TestPlank.start(LivenessTest.class, Map.of("PLANK_PING_INTERVAL", "500ms"));
   }
 
   @AfterAll
@@ -30,7 +30,7 @@ class LivenessTest {
     try (RawWsClient silent = RawWsClient.connect(plank.port(), 65536);
         WsClient polite = WsClient.connect(plank.wsUrl())) { // answers pings, as browsers do
       polite.subscribe("items");
-      assertThat(silent.serverClosed(Duration.ofSeconds(6)))
+      assertThat(silent.serverClosed(Duration.ofSeconds(8)))
           .as("the silent client was closed")
           .isTrue();
       assertThat(polite.closed()).isNotDone();
