@@ -12,7 +12,12 @@ import picocli.CommandLine.Command;
       "  DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres java -jar target/plank.jar",
       "Each scenario prints progress, then a Markdown table, and writes bench/results/*.json."
     },
-    subcommands = {FanoutScenario.class, ConnectionsScenario.class, CaptureScenario.class})
+    subcommands = {
+      FanoutScenario.class,
+      ConnectionsScenario.class,
+      CaptureScenario.class,
+      PollingScenario.class
+    })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
