@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Tuple;
 import java.net.URI;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -70,6 +71,45 @@ final class Bench implements AutoCloseable {
   /** A new connection for setup and queries of the scenario's own. */
   PgConnection connect() {
     return await(PgConnection.connect(vertx, pg), 30, "connecting to " + redactedDatabaseUrl());
+  }
+
+  /**
+   * Fails unless the table has a trigger: without one, writes reach no subscriber, typically
+   * because --database-url names another database than the one Plank captures.
+   */
+  void requireCaptured(PgConnection sql, Table t) {
+    if (triggers(sql, t) == 0) {
+      throw new BenchException(
+          t
+              + " in "
+              + redactedDatabaseUrl()
+              + " has no trigger: is it captured (PLANK_TABLES), and is this the database Plank"
+              + " runs on (--database-url / DATABASE_URL)?");
+    }
+  }
+
+  /** {@link #requireCaptured} on a connection of its own, for the scenario's table. */
+  void checkCaptured() {
+    PgConnection sql = connect();
+    try {
+      requireCaptured(sql, table);
+    } finally {
+      sql.close();
+    }
+  }
+
+  /** User triggers on a table. */
+  static int triggers(PgConnection sql, Table t) {
+    return await(
+            sql.preparedQuery(
+                    "SELECT count(*) FROM pg_trigger WHERE tgrelid = $1::text::regclass"
+                        + " AND NOT tgisinternal")
+                .execute(Tuple.of(t.sql())),
+            30,
+            "reading the triggers of " + t)
+        .iterator()
+        .next()
+        .getInteger(0);
   }
 
   /** Waits for a future from the main thread; a failure or timeout becomes a BenchException. */

@@ -23,7 +23,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "capture",
-    mixinStandardHelpOptions = true,
     description = "Commit rate and latency, captured vs uncaptured table; one bulk 10k-row UPDATE.")
 final class CaptureScenario extends ScenarioCommand {
   @Option(
@@ -167,15 +166,7 @@ final class CaptureScenario extends ScenarioCommand {
 
   /** The uncaptured copy: same columns, defaults, identity and indexes; no trigger. */
   private void setUp(Bench bench, PgConnection sql, Table captured, Table plain) {
-    int triggers = triggers(sql, captured);
-    if (triggers == 0) {
-      throw new BenchException(
-          captured
-              + " has no trigger: is it captured (PLANK_TABLES) and was Plank started on this"
-              + " database ("
-              + bench.redactedDatabaseUrl()
-              + ")?");
-    }
+    bench.requireCaptured(sql, captured);
     Bench.await(
         sql.query(
                 "CREATE TABLE IF NOT EXISTS "
@@ -186,24 +177,12 @@ final class CaptureScenario extends ScenarioCommand {
             .execute(),
         60,
         "creating " + plain);
-    if (triggers(sql, plain) > 0) {
+    if (Bench.triggers(sql, plain) > 0) {
       throw new BenchException(plain + " has a trigger: it must be an uncaptured copy; drop it");
     }
     bench.progress.line(
         "uncaptured copy %s ready (%s)",
         plain, keepPlain ? "kept afterwards" : "dropped afterwards");
-  }
-
-  private static int triggers(PgConnection sql, Table table) {
-    RowSet<Row> rows =
-        Bench.await(
-            sql.preparedQuery(
-                    "SELECT count(*) FROM pg_trigger WHERE tgrelid = $1::text::regclass"
-                        + " AND NOT tgisinternal")
-                .execute(Tuple.of(table.sql())),
-            30,
-            "reading the triggers of " + table);
-    return rows.iterator().next().getInteger(0);
   }
 
   /** The ids of the first {@code n} rows of the table, inserting rows when it has fewer. */

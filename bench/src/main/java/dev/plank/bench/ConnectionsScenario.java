@@ -15,7 +15,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "connections",
-    mixinStandardHelpOptions = true,
     description = "N subscribed idle connections, then a few changes that all must receive.")
 final class ConnectionsScenario extends ScenarioCommand {
   /** Ephemeral ports left for other sockets when deciding whether one source address is enough. */
@@ -81,6 +80,7 @@ final class ConnectionsScenario extends ScenarioCommand {
   public Report run(Bench bench) throws Exception {
     Progress progress = bench.progress;
     checkOpenFiles(bench);
+    bench.checkCaptured();
     List<String> sources = sources(bench);
 
     Memory before = memory(bench);

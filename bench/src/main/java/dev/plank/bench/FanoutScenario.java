@@ -14,7 +14,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "fanout",
-    mixinStandardHelpOptions = true,
     description = "C subscribed WebSocket clients, one writer at R changes/s for D s.")
 final class FanoutScenario extends ScenarioCommand {
   @Option(names = "--clients", defaultValue = "100", description = "C (default: ${DEFAULT-VALUE})")
@@ -106,6 +105,7 @@ final class FanoutScenario extends ScenarioCommand {
       long expected,
       long duplicates,
       long reordered,
+      long foreign,
       long beforeAck,
       int closed,
       String firstClose,
@@ -154,6 +154,7 @@ final class FanoutScenario extends ScenarioCommand {
       m.put("expected", expected);
       m.put("duplicates", duplicates);
       m.put("out_of_order", reordered);
+      m.put("foreign_messages", foreign);
       m.put("received_before_commit_ack", beforeAck);
       m.put("closed_by_server", closed);
       m.put("first_close", firstClose);
@@ -171,6 +172,7 @@ final class FanoutScenario extends ScenarioCommand {
   /** Runs one fanout measurement (also used by the polling scenario for its comparison). */
   static Measurement measure(Bench bench, Params p) throws Exception {
     Progress progress = bench.progress;
+    bench.checkCaptured();
     ChangeWriter writer =
         new ChangeWriter(
             bench.vertx, bench.pg, bench.table, p.rate(), p.duration(), p.updateRatio());
@@ -251,6 +253,7 @@ final class FanoutScenario extends ScenarioCommand {
               expected,
               receipts.duplicates.sum(),
               receipts.reordered.sum(),
+              receipts.foreign.sum(),
               clock.beforeAck(),
               subs.closedAfterSubscribe(),
               subs.firstClose(),

@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "plank-bench",
     mixinStandardHelpOptions = true,
+    version = "plank-bench 0.1.0",
     description = {
       "Benchmarks a running Plank server. It starts no server: start Plank yourself first, e.g.",
       "  DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres java -jar target/plank.jar",

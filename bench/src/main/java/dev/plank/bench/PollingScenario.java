@@ -37,7 +37,6 @@ import picocli.CommandLine.Option;
  */
 @Command(
     name = "polling",
-    mixinStandardHelpOptions = true,
     description =
         "C clients polling GET /api/items?since= every P ms under R changes/s, then fanout with the"
             + " same C, R, D; side by side with ratios.")
@@ -108,6 +107,7 @@ final class PollingScenario extends ScenarioCommand {
     PgConnection sql = bench.connect();
     boolean createdIndex = false;
     try {
+      bench.requireCaptured(sql, bench.table);
       createdIndex = index && ensureIndex(bench, sql);
       long rows =
           Bench.await(sql.query("SELECT count(*) FROM public.items").execute(), 60, "counting")

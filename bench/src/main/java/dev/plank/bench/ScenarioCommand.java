@@ -3,6 +3,7 @@ package dev.plank.bench;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * Runs a scenario from the command line: opens the {@link Bench}, runs, prints and saves the
@@ -10,6 +11,12 @@ import picocli.CommandLine.Mixin;
  */
 abstract class ScenarioCommand implements Scenario, Callable<Integer> {
   @Mixin CommonOptions common;
+
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      description = "Show this help message and exit.")
+  boolean help;
 
   @Override
   public Integer call() throws Exception {
