@@ -68,6 +68,11 @@ final class Bench implements AutoCloseable {
     return options.databaseUrl().replaceAll("://([^:/@]+):[^@]*@", "://$1:***@");
   }
 
+  /** Starts measuring the CPU time of Plank, PostgreSQL and the bench from now. */
+  CpuMeter cpuMeter() {
+    return CpuMeter.start(server.pid(), pg.getDatabase());
+  }
+
   /** A new connection for setup and queries of the scenario's own. */
   PgConnection connect() {
     return await(PgConnection.connect(vertx, pg), 30, "connecting to " + redactedDatabaseUrl());

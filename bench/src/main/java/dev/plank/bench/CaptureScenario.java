@@ -240,7 +240,7 @@ final class CaptureScenario extends ScenarioCommand {
       receipts.reset();
       String update =
           "UPDATE " + captured.sql() + " SET value = coalesce(value, 0) + 1 WHERE id = ANY($1)";
-      CpuMeter cpu = CpuMeter.start(bench.server.pid());
+      CpuMeter cpu = bench.cpuMeter();
       long sent = System.nanoTime();
       long ack =
           Bench.await(

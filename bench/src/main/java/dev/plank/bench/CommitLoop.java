@@ -86,7 +86,7 @@ final class CommitLoop {
     for (Writer loop : loops) done.add(loop.start(measureFrom, end));
 
     Thread.sleep(Math.max(0, (measureFrom - System.nanoTime()) / 1_000_000));
-    CpuMeter cpu = CpuMeter.start(bench.server.pid());
+    CpuMeter cpu = bench.cpuMeter();
     Bench.waitUntil(
         () -> System.nanoTime() >= end,
         Long.MAX_VALUE,

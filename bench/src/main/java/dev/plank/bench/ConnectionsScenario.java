@@ -85,7 +85,8 @@ final class ConnectionsScenario extends ScenarioCommand {
 
     Memory before = memory(bench);
     progress.line(
-        "before: server RSS %s MB, heap %s MB", Fmt.mb(before.rss()), Fmt.mb(before.heap()));
+        "before: server RSS %s MB (%s MB after GC), heap %s MB",
+        Fmt.mb(before.rss()), Fmt.mb(before.rssAfterGc()), Fmt.mb(before.heap()));
 
     ChangeWriter writer = new ChangeWriter(bench.vertx, bench.pg, bench.table, changes, 1);
     Bench.await(writer.prepare(bench.table), 30, "preparing the writer");
@@ -100,21 +101,22 @@ final class ConnectionsScenario extends ScenarioCommand {
       double serverConnections = bench.server.metric("plank_connections");
       int n = Math.max(1, opened.subscribed());
       progress.line(
-          "after: server RSS %s MB (%s KB/connection), heap %s MB (%s KB/connection),"
-              + " plank_connections %s",
+          "after: server RSS %s MB (%s MB after GC, %s KB/connection), heap %s MB (%s"
+              + " KB/connection), plank_connections %s",
           Fmt.mb(after.rss()),
-          Fmt.kb(perConnection(before.rss(), after.rss(), n)),
+          Fmt.mb(after.rssAfterGc()),
+          Fmt.kb(perConnection(before.rssAfterGc(), after.rssAfterGc(), n)),
           Fmt.mb(after.heap()),
           Fmt.kb(perConnection(before.heap(), after.heap(), n)),
           Fmt.num(serverConnections, 0));
 
-      CpuMeter idle = CpuMeter.start(bench.server.pid());
+      CpuMeter idle = bench.cpuMeter();
       progress.line("holding %d idle connections for %.0f s", opened.subscribed(), hold);
       Thread.sleep((long) (hold * 1000));
       CpuMeter.Usage idleCpu = idle.read();
 
       progress.line("committing %d changes", writer.total());
-      CpuMeter cpu = CpuMeter.start(bench.server.pid());
+      CpuMeter cpu = bench.cpuMeter();
       Bench.await(writer.start(), 60, "writing the changes");
       long expected = (long) opened.subscribed() * writer.acked();
       Bench.waitUntil(
@@ -148,10 +150,13 @@ final class ConnectionsScenario extends ScenarioCommand {
       report.results.put("server_connections_metric", Fmt.json(serverConnections));
       report.results.put("server_rss_bytes_before", before.rss());
       report.results.put("server_rss_bytes_after", after.rss());
+      report.results.put("server_rss_bytes_before_after_gc", before.rssAfterGc());
+      report.results.put("server_rss_bytes_after_after_gc", after.rssAfterGc());
       report.results.put("server_heap_bytes_before", before.heap());
       report.results.put("server_heap_bytes_after", after.heap());
       report.results.put(
-          "server_rss_bytes_per_connection", Fmt.json(perConnection(before.rss(), after.rss(), n)));
+          "server_rss_bytes_per_connection",
+          Fmt.json(perConnection(before.rssAfterGc(), after.rssAfterGc(), n)));
       report.results.put(
           "server_heap_bytes_per_connection",
           Fmt.json(perConnection(before.heap(), after.heap(), n)));
@@ -171,7 +176,7 @@ final class ConnectionsScenario extends ScenarioCommand {
               .put("connects/s", Fmt.num(opened.perSecond(), 0))
               .put("RSS before MB", Fmt.mb(before.rss()))
               .put("RSS after MB", Fmt.mb(after.rss()))
-              .put("RSS KB/conn", Fmt.kb(perConnection(before.rss(), after.rss(), n)))
+              .put("RSS KB/conn", Fmt.kb(perConnection(before.rssAfterGc(), after.rssAfterGc(), n)))
               .put("heap KB/conn", Fmt.kb(perConnection(before.heap(), after.heap(), n)))
               .put("idle server CPU %", Fmt.num(100 * idleCpu.server() / idleCpu.wallSeconds(), 1))
               .put("received", Fmt.ratio(receipts.delivered(), expected))
@@ -185,14 +190,40 @@ final class ConnectionsScenario extends ScenarioCommand {
     }
   }
 
-  private record Memory(long rss, long heap) {}
+  /**
+   * Server memory at one point: RSS as it was, then RSS and heap after a full GC. The GC'd values
+   * make the per-connection differences stable; the first RSS is what the server really holds.
+   */
+  private record Memory(long rss, long rssAfterGc, long heap) {}
 
-  private Memory memory(Bench bench) {
-    if (gc && !bench.server.collectGarbage()) {
+  private Memory memory(Bench bench) throws InterruptedException {
+    long rss = bench.server.rssBytes();
+    if (!gc) return new Memory(rss, rss, bench.server.heapUsedBytes());
+    if (!bench.server.collectGarbage()) {
       bench.progress.line("could not run 'jcmd <pid> GC.run' on the server: heap includes garbage");
       gc = false;
+      return new Memory(rss, rss, bench.server.heapUsedBytes());
     }
-    return new Memory(bench.server.rssBytes(), bench.server.heapUsedBytes());
+    return new Memory(rss, settledRss(bench), bench.server.heapUsedBytes());
+  }
+
+  /**
+   * RSS once it stops moving (unchanged for a second, at most 5 s): G1 gives memory back to the
+   * system in the background after a full GC.
+   */
+  private static long settledRss(Bench bench) throws InterruptedException {
+    long last = bench.server.rssBytes();
+    long stableSince = System.nanoTime();
+    long deadline = stableSince + 5_000_000_000L;
+    while (System.nanoTime() < deadline && System.nanoTime() - stableSince < 1_000_000_000L) {
+      Thread.sleep(200);
+      long now = bench.server.rssBytes();
+      if (now != last) {
+        last = now;
+        stableSince = System.nanoTime();
+      }
+    }
+    return last;
   }
 
   private static double perConnection(long before, long after, int n) {

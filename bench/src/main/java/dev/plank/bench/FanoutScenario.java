@@ -191,8 +191,8 @@ final class FanoutScenario extends ScenarioCommand {
       }
       if (p.warmup() > 0) warmUp(bench, p);
       long rssBefore = bench.server.rssBytes();
-      CpuMeter cpu = CpuMeter.start(bench.server.pid());
-      CpuMeter tick = CpuMeter.start(bench.server.pid());
+      CpuMeter cpu = bench.cpuMeter();
+      CpuMeter tick = bench.cpuMeter();
       progress.line(
           "writing %.0f changes/s for %.0f s to %d clients",
           p.rate(), p.duration(), opened.subscribed());

@@ -140,6 +140,9 @@ final class PollingScenario extends ScenarioCommand {
                 .put(
                     "PG CPU fanout/polling", Fmt.times(f.cpu().postgres(), polled.cpu().postgres()))
                 .put(
+                    "PG db backends CPU fanout/polling",
+                    Fmt.times(f.cpu().postgresDatabase(), polled.cpu().postgresDatabase()))
+                .put(
                     "server CPU fanout/polling", Fmt.times(f.cpu().server(), polled.cpu().server()))
                 .put(
                     "Plank+PG CPU fanout/polling", Fmt.times(f.cpu().total(), polled.cpu().total()))
@@ -210,6 +213,7 @@ final class PollingScenario extends ScenarioCommand {
         .put("staleness p50 ms", Fmt.ms(LatencyRecorder.ms(f.latency(), 50)))
         .put("staleness p99 ms", Fmt.ms(LatencyRecorder.ms(f.latency(), 99)))
         .put("PG CPU s", Fmt.num(f.cpu().postgres(), 2))
+        .put("PG db backends CPU s", Fmt.num(f.cpu().postgresDatabase(), 2))
         .put("server CPU s", Fmt.num(f.cpu().server(), 2))
         .put("Plank+PG CPU s", Fmt.num(f.cpu().total(), 2))
         .put("bench CPU s", Fmt.num(f.cpu().bench(), 2))
@@ -245,6 +249,7 @@ final class PollingScenario extends ScenarioCommand {
           .put("staleness p50 ms", Fmt.ms(LatencyRecorder.ms(staleness, 50)))
           .put("staleness p99 ms", Fmt.ms(LatencyRecorder.ms(staleness, 99)))
           .put("PG CPU s", Fmt.num(cpu.postgres(), 2))
+          .put("PG db backends CPU s", Fmt.num(cpu.postgresDatabase(), 2))
           .put("server CPU s", Fmt.num(cpu.server(), 2))
           .put("Plank+PG CPU s", Fmt.num(cpu.total(), 2))
           .put("bench CPU s", Fmt.num(cpu.bench(), 2))
@@ -291,8 +296,8 @@ final class PollingScenario extends ScenarioCommand {
       Thread.sleep((long) (warmup * 1000));
       pollers.resetCounters();
 
-      CpuMeter cpu = CpuMeter.start(bench.server.pid());
-      CpuMeter tick = CpuMeter.start(bench.server.pid());
+      CpuMeter cpu = bench.cpuMeter();
+      CpuMeter tick = bench.cpuMeter();
       var writing = writer.start();
       Bench.waitUntil(
           writing::isComplete,

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /**
@@ -88,6 +90,45 @@ final class ProcessStats {
       // not Linux: report zero processes
     }
     return new PostgresCpu(ticks, processes);
+  }
+
+  /**
+   * utime+stime per pid of the PostgreSQL backends connected to one database, recognised by their
+   * process title ({@code postgres: [cluster:] user database host(port) state}). Unlike {@link
+   * #postgresCpu()} this leaves out other databases' work (and the shared background processes),
+   * which makes it robust on a machine where something else uses the same cluster.
+   */
+  static Map<Long, Long> databaseBackendTicks(String database) {
+    Map<Long, Long> ticks = new HashMap<>();
+    if (database == null || database.isEmpty()) return ticks;
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC, "[0-9]*")) {
+      for (Path dir : dirs) {
+        long pid;
+        try {
+          pid = Long.parseLong(dir.getFileName().toString());
+        } catch (NumberFormatException e) {
+          continue;
+        }
+        if (!"postgres".equals(comm(pid))) continue;
+        String title;
+        try {
+          title = new String(Files.readAllBytes(dir.resolve("cmdline"))).replace('\0', ' ');
+        } catch (IOException e) {
+          continue;
+        }
+        if (!title.startsWith("postgres: ")) continue;
+        // "postgres:", then the cluster name with its colon when cluster_name is set, the user,
+        // the database. Background processes ("checkpointer", ...) have no database there.
+        String[] words = title.trim().split("\\s+");
+        int user = words.length > 1 && words[1].endsWith(":") ? 2 : 1;
+        if (words.length <= user + 1 || !words[user + 1].equals(database)) continue;
+        long[] f = statFields(pid);
+        if (f != null) ticks.put(pid, f[0] + f[1]);
+      }
+    } catch (IOException e) {
+      // not Linux
+    }
+    return ticks;
   }
 
   /** Sum of CPU ticks over the PostgreSQL processes seen, and how many there were. */
