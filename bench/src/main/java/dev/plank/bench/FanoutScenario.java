@@ -98,6 +98,7 @@ final class FanoutScenario extends ScenarioCommand {
   record Measurement(
       Params params,
       int subscribed,
+      int connectFailures,
       int acked,
       int writeFailures,
       double achievedRate,
@@ -147,6 +148,7 @@ final class FanoutScenario extends ScenarioCommand {
     Map<String, Object> json() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("subscribed", subscribed);
+      m.put("connect_failures", connectFailures);
       m.put("changes_committed", acked);
       m.put("write_failures", writeFailures);
       m.put("achieved_rate", Fmt.json(achievedRate));
@@ -246,6 +248,7 @@ final class FanoutScenario extends ScenarioCommand {
           new Measurement(
               p,
               opened.subscribed(),
+              opened.failed(),
               writer.acked(),
               writer.failed(),
               writer.achievedRate(),
