@@ -10,7 +10,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 
-/** Encodes a change as the wire protocol's message, once, for every subscriber that gets it. */
+/**
+ * Encodes a change as the wire protocol's message, framed as a WebSocket text frame, once, for
+ * every subscriber that gets it.
+ */
 final class FrameEncoder {
   private final ObjectMapper json;
 
@@ -39,7 +42,7 @@ final class FrameEncoder {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return out.toByteArray();
+    return TextFrame.of(out.toByteArray());
   }
 
   /** One page of a snapshot; the last one carries the cursor to resume from after it. */
@@ -58,6 +61,6 @@ final class FrameEncoder {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return out.toByteArray();
+    return TextFrame.of(out.toByteArray());
   }
 }

@@ -8,7 +8,10 @@ import io.vertx.core.Future;
  * replies and change frames reach each client in the order the hub produced them.
  */
 public interface Subscriber {
-  /** Writes a pre-encoded text frame, shared with every other matching subscriber. */
+  /**
+   * Writes a whole WebSocket text frame ({@link TextFrame}), shared with every other matching
+   * subscriber: never modified.
+   */
   void send(byte[] frame);
 
   void subscribed(JsonNode id, String channel);

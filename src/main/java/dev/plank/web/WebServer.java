@@ -8,6 +8,7 @@ import dev.plank.metrics.PlankMetrics;
 import dev.plank.ws.WebSocketEndpoint;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -55,6 +56,10 @@ public final class WebServer extends VerticleBase {
             // A peer we close for silence or slowness will not answer the close handshake; free
             // its socket after 2 s rather than Vert.x's default 10.
             .setWebSocketClosingTimeout(2)
+            // One encoded frame is shared by every subscriber; per-connection deflate would undo
+            // that (and its contexts cost memory per connection), so it is not offered.
+            .setPerMessageWebSocketCompressionSupported(false)
+            .setPerFrameWebSocketCompressionSupported(false)
             .setCompressionSupported(true);
     server = vertx.createHttpServer(options).requestHandler(router());
     return server.listen();
@@ -87,9 +92,10 @@ public final class WebServer extends VerticleBase {
       Problem.send(ctx, 400, "/ws expects a WebSocket upgrade request");
       return;
     }
+    HttpConnection connection = ctx.request().connection();
     ctx.request()
         .toWebSocket()
-        .onSuccess(parts.webSocket()::accept)
+        .onSuccess(ws -> parts.webSocket().accept(ws, connection))
         .onFailure(err -> log.debug("WebSocket upgrade failed: {}", err.getMessage()));
   }
 

@@ -1,109 +1,115 @@
 package dev.plank.ws;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.util.internal.PlatformDependent;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.http.WebSocketFrameType;
-import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The frames on their way to one client, bounded in bytes. While the socket keeps up, frames go
- * straight into Vert.x's queue, which writes a burst with one flush. When the client stops reading,
- * that queue fills (Netty's 64 KiB plus 16 frames) and frames wait here instead, counted; past the
- * bound they are dropped and the client is closed as a slow consumer, so it costs at most its
- * bound.
+ * The frames on their way to one client, bounded in bytes. Frames are whole WebSocket frames,
+ * encoded once per change and shared; they are written straight into the Netty pipeline on the
+ * connection's event loop, skipping Vert.x's per-write machinery. While the socket keeps up the
+ * queue is empty; when the client stops reading, Netty's buffer fills to its high-water mark (64
+ * KiB), frames wait here, counted, and past the bound the client is closed as a slow consumer, so
+ * it costs at most its bound.
  *
- * <p>Offered on the hub's context and drained on the connection's event loop: both hold the monitor
- * of this outbox, which only enqueues and never touches the socket itself.
+ * <p>{@link #offer} is called from any thread (the hub's context, the connection's event loop);
+ * {@link #flush} runs on the connection's event loop only, the single consumer of the queue.
  */
 final class SessionOutbox {
-  private final ServerWebSocket ws;
+  private final Channel channel; // writes pass the pipeline's frame encoders untouched
+  private final LoopWriter writer;
   private final long maxBytes;
   private final Runnable onOverflow;
-  private final ArrayDeque<byte[]> waiting = new ArrayDeque<>();
-  private final List<Promise<Void>> roomWaiters = new ArrayList<>();
-  private long waitingBytes;
-  private boolean overflowed; // or closed: nothing more is sent
+  private final Queue<byte[]> frames = PlatformDependent.newMpscQueue();
+  private final AtomicLong queuedBytes = new AtomicLong();
+  private final AtomicBoolean scheduled = new AtomicBoolean();
+  private final List<Promise<Void>> roomWaiters = new ArrayList<>(); // guarded by itself
+  private volatile boolean closed; // overflowed or disconnected: nothing more is written
 
-  SessionOutbox(ServerWebSocket ws, long maxBytes, Runnable onOverflow) {
-    this.ws = ws;
+  SessionOutbox(Channel channel, LoopWriter writer, long maxBytes, Runnable onOverflow) {
+    this.channel = channel;
+    this.writer = writer;
     this.maxBytes = maxBytes;
     this.onOverflow = onOverflow;
   }
 
   /** Queues a frame; the bytes are shared with other sessions and never modified. */
   void offer(byte[] frame) {
-    boolean overflowNow;
-    synchronized (this) {
-      if (overflowed) return;
-      if (waiting.isEmpty() && !ws.writeQueueFull()) {
-        write(frame);
-        return;
-      }
-      // A single frame larger than the bound still goes out when nothing else waits.
-      overflowNow = waitingBytes > 0 && waitingBytes + frame.length > maxBytes;
-      if (overflowNow) {
-        overflowed = true;
-        waiting.clear();
-        waitingBytes = 0;
-      } else {
-        waiting.add(frame);
-        waitingBytes += frame.length;
-      }
+    if (closed) return;
+    long queued = queuedBytes.addAndGet(frame.length);
+    // A single frame larger than the bound still goes out when nothing else waits.
+    if (queued > maxBytes && queued > frame.length) {
+      closed = true;
+      schedule(); // the event loop drops what waits
+      onOverflow.run();
+      return;
     }
-    if (overflowNow) onOverflow.run();
+    frames.offer(frame);
+    schedule();
   }
 
-  /** Moves waiting frames on once Vert.x's queue has room; runs on the connection's event loop. */
-  void drain() {
-    List<Promise<Void>> ready;
-    synchronized (this) {
-      while (!waiting.isEmpty() && !ws.writeQueueFull()) {
-        byte[] frame = waiting.poll();
-        waitingBytes -= frame.length;
-        write(frame);
-      }
-      if (!hasRoom()) return;
-      ready = new ArrayList<>(roomWaiters);
-      roomWaiters.clear();
+  /** Writes what waits while the channel is writable, with one flush; on the event loop. */
+  void flush() {
+    scheduled.set(false);
+    if (closed) {
+      discard();
+      return;
     }
-    ready.forEach(Promise::tryComplete);
+    boolean wrote = false;
+    byte[] frame;
+    while (channel.isWritable() && (frame = frames.poll()) != null) {
+      channel.write(Unpooled.wrappedBuffer(frame), channel.voidPromise());
+      queuedBytes.addAndGet(-frame.length);
+      wrote = true;
+    }
+    if (wrote) channel.flush();
+    if (frames.isEmpty() && channel.isWritable()) releaseWaiters();
   }
 
-  /** Completes when nothing waits here and Vert.x's queue has room. */
+  /** Completes when nothing waits here and the socket takes more: replays go page by page. */
   Future<Void> whenRoom() {
-    synchronized (this) {
-      if (overflowed || hasRoom()) return Future.succeededFuture();
-      Promise<Void> promise = Promise.promise();
+    Promise<Void> promise = Promise.promise();
+    synchronized (roomWaiters) {
+      if (closed) return Future.succeededFuture();
       roomWaiters.add(promise);
-      return promise.future();
     }
+    schedule(); // a pass on the event loop releases it as soon as there is room
+    return promise.future();
   }
 
   /** The connection is gone: drop what waits and release whoever waits for room. */
   void close() {
-    List<Promise<Void>> released;
-    synchronized (this) {
-      overflowed = true;
-      waiting.clear();
-      waitingBytes = 0;
-      released = new ArrayList<>(roomWaiters);
+    closed = true;
+    schedule();
+    releaseWaiters();
+  }
+
+  private void schedule() {
+    if (scheduled.compareAndSet(false, true)) writer.schedule(this);
+  }
+
+  private void discard() {
+    while (frames.poll() != null) {
+      // dropped: the client resumes from its cursor
+    }
+    queuedBytes.set(0);
+    releaseWaiters();
+  }
+
+  private void releaseWaiters() {
+    List<Promise<Void>> ready;
+    synchronized (roomWaiters) {
+      if (roomWaiters.isEmpty()) return;
+      ready = new ArrayList<>(roomWaiters);
       roomWaiters.clear();
     }
-    released.forEach(Promise::tryComplete);
-  }
-
-  private boolean hasRoom() {
-    return waiting.isEmpty() && !ws.writeQueueFull();
-  }
-
-  private void write(byte[] frame) {
-    // A fresh wrapper per write: Netty releases what it writes, the shared bytes stay intact.
-    ws.writeFrame(
-        new WebSocketFrameImpl(WebSocketFrameType.TEXT, Unpooled.wrappedBuffer(frame), true));
+    ready.forEach(Promise::tryComplete);
   }
 }

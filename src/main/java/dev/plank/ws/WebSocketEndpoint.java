@@ -3,12 +3,17 @@ package dev.plank.ws;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plank.hub.Hub;
 import dev.plank.metrics.PlankMetrics;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.net.impl.ConnectionBase;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -20,7 +25,7 @@ public final class WebSocketEndpoint {
   private final int maxMessageBytes;
   private final long maxQueueBytes;
   private final Set<WsSession> sessions = ConcurrentHashMap.newKeySet(); // any event loop
-  private long pingTimer = -1;
+  private final Map<EventExecutor, LoopWriter> writers = new ConcurrentHashMap<>(); // per loop
 
   public WebSocketEndpoint(
       Hub hub, ObjectMapper json, PlankMetrics metrics, int maxMessageBytes, long maxQueueBytes) {
@@ -31,9 +36,23 @@ public final class WebSocketEndpoint {
     this.metrics = metrics;
   }
 
-  public void accept(ServerWebSocket ws) {
+  /**
+   * Serves an upgraded connection. Change frames are written to its Netty channel directly (see
+   * {@link SessionOutbox}), which the HTTP connection it was upgraded from still owns.
+   */
+  public void accept(ServerWebSocket ws, HttpConnection upgradedFrom) {
+    Channel channel = ((ConnectionBase) upgradedFrom).channel();
+    LoopWriter writer = writers.computeIfAbsent(channel.eventLoop(), LoopWriter::new);
     WsSession session =
-        new WsSession(ws, hub, json, maxMessageBytes, maxQueueBytes, metrics::slowConsumerClosed);
+        new WsSession(
+            ws,
+            channel,
+            hub,
+            json,
+            maxMessageBytes,
+            maxQueueBytes,
+            writer,
+            metrics::slowConsumerClosed);
     sessions.add(session);
     metrics.connectionOpened();
     session.start(
@@ -46,13 +65,12 @@ public final class WebSocketEndpoint {
   /** Checks every connection's liveness once per interval, from one timer for all of them. */
   public void startPings(Vertx vertx, Duration interval) {
     long intervalNanos = interval.toNanos();
-    pingTimer =
-        vertx.setPeriodic(
-            interval.toMillis(),
-            t -> {
-              long now = System.nanoTime();
-              sessions.forEach(session -> session.checkAlive(now, intervalNanos));
-            });
+    vertx.setPeriodic(
+        interval.toMillis(),
+        t -> {
+          long now = System.nanoTime();
+          sessions.forEach(session -> session.checkAlive(now, intervalNanos));
+        });
   }
 
   /** Closes every connection with the given code; clients reconnect elsewhere or later. */

@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plank.hub.ErrorCode;
 import dev.plank.hub.Hub;
 import dev.plank.hub.Subscriber;
+import dev.plank.hub.TextFrame;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.vertx.core.Future;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
@@ -27,6 +31,7 @@ final class WsSession implements Subscriber {
   private final ObjectMapper json;
   private final RequestReader reader;
   private final InboundMessage inbound; // owned by the connection's event loop
+  private final Channel channel; // the upgraded connection's; written by the outbox only
   private final SessionOutbox outbox;
   private final Runnable onSlowConsumer;
   private final AtomicBoolean cutOff = new AtomicBoolean(); // closed as a slow consumer
@@ -36,14 +41,17 @@ final class WsSession implements Subscriber {
 
   WsSession(
       ServerWebSocket ws,
+      Channel channel,
       Hub hub,
       ObjectMapper json,
       int maxMessageBytes,
       long maxQueueBytes,
+      LoopWriter writer,
       Runnable onSlowConsumer) {
     this.ws = ws;
     this.inbound = new InboundMessage(maxMessageBytes);
-    this.outbox = new SessionOutbox(ws, maxQueueBytes, this::tooSlow);
+    this.outbox = new SessionOutbox(channel, writer, maxQueueBytes, this::tooSlow);
+    this.channel = channel;
     this.onSlowConsumer = onSlowConsumer;
     this.hub = hub;
     this.json = json;
@@ -53,7 +61,7 @@ final class WsSession implements Subscriber {
   void start(Runnable onClose) {
     ws.frameHandler(this::onFrame);
     ws.pongHandler(pong -> lastHeardNanos = System.nanoTime());
-    ws.drainHandler(v -> outbox.drain());
+    watchWritability();
     ws.exceptionHandler(err -> log.debug("WebSocket error: {}", err.getMessage()));
     ws.closeHandler(
         v -> {
@@ -62,6 +70,21 @@ final class WsSession implements Subscriber {
           hub.disconnect(this);
           onClose.run();
         });
+  }
+
+  /** Frames wait while the socket is full; Netty says when it drained below its low-water mark. */
+  private void watchWritability() {
+    channel
+        .pipeline()
+        .addFirst(
+            "plank-writability",
+            new ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelWritabilityChanged(ChannelHandlerContext c) {
+                if (c.channel().isWritable()) outbox.flush();
+                c.fireChannelWritabilityChanged();
+              }
+            });
   }
 
   Future<Void> close(short code, String reason) {
@@ -189,7 +212,7 @@ final class WsSession implements Subscriber {
 
   private void write(ObjectNode message) {
     try {
-      send(json.writeValueAsBytes(message));
+      send(TextFrame.of(json.writeValueAsBytes(message)));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e); // an ObjectNode always serialises
     }
