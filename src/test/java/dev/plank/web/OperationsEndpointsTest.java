@@ -69,6 +69,28 @@ class OperationsEndpointsTest {
   }
 
   @Test
+  void theClientLibraryIsServedWithItsTypes() throws Exception {
+    HttpResponse<String> js = get("/plank-client.js");
+    assertThat(js.statusCode()).isEqualTo(200);
+    assertThat(js.headers().firstValue("content-type").orElse("")).startsWith("text/javascript");
+    HttpResponse<String> types = get("/plank-client.d.ts");
+    assertThat(types.statusCode()).isEqualTo(200);
+    assertThat(types.headers().firstValue("content-type"))
+        .hasValue("application/typescript; charset=utf-8");
+    assertThat(types.body()).contains("export declare class Plank");
+    // HEAD as well as GET, as for any static file.
+    HttpResponse<Void> head =
+        http.send(
+            HttpRequest.newBuilder(URI.create(plank.httpUrl() + "/plank-client.d.ts"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.discarding());
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.headers().firstValue("content-type"))
+        .hasValue("application/typescript; charset=utf-8");
+  }
+
+  @Test
   void plainHttpOnTheWebSocketPathIsA400() throws Exception {
     assertThat(get("/ws").statusCode()).isEqualTo(400);
   }
