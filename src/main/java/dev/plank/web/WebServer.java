@@ -123,14 +123,19 @@ public final class WebServer extends VerticleBase {
         .end(parts.metrics().scrape());
   }
 
+  /**
+   * Every failed request ends here, the REST API's included: a problem for the client, with nothing
+   * internal in it, and for a 5xx the cause in the log.
+   */
   private void failure(RoutingContext ctx) {
     int status = ctx.statusCode() >= 400 ? ctx.statusCode() : 500;
-    if (status >= 500 && ctx.failure() != null) {
+    if (status >= 500) {
       log.warn("{} {} failed", ctx.request().method(), ctx.normalizedPath(), ctx.failure());
     }
-    if (ctx.response().ended()) return;
     Problem.send(
-        ctx, status, status >= 500 ? "internal error; see the server log" : "request failed");
+        ctx,
+        status,
+        status >= 500 ? "Internal server error" : "The request could not be processed");
   }
 
   private static void json(RoutingContext ctx, int status, String body) {

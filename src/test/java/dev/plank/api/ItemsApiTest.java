@@ -318,6 +318,18 @@ class ItemsApiTest {
     assertProblem(send("PATCH", "/api/items/" + id, body), 400);
   }
 
+  @Test
+  void jsonOverTheParserLimitsIs400WithoutInternals() throws Exception {
+    String deep = "{\"name\":" + "[".repeat(100) + "]".repeat(100) + "}";
+    String longNumber = "{\"name\":\"a\",\"value\":" + "9".repeat(200) + "}";
+    for (String body : List.of(deep, longNumber)) {
+      String detail =
+          assertProblem(send("POST", "/api/items", body), 400).get("detail").textValue();
+      assertThat(detail).startsWith("Malformed JSON").contains("exceeds the maximum allowed");
+      assertThat(detail).doesNotContain("StreamReadConstraints").doesNotContain("`");
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"abc", "1.5", "99999999999999999999", "1e3", "%20"})
   void nonIntegerIdIs422(String id) throws Exception {
