@@ -142,7 +142,9 @@ public final class ItemsApi {
   /** The request body as JSON; an absent body is a missing node, left to the validator. */
   private JsonNode body(RoutingContext ctx) {
     String type = ctx.request().getHeader("Content-Type");
-    if (type != null && !isJson(type)) throw new UnsupportedType();
+    if (type == null ? ctx.request().getHeader("Origin") != null : !isJson(type)) {
+      throw new UnsupportedType();
+    }
     Buffer buffer = ctx.body().buffer();
     if (buffer == null || buffer.length() == 0) return MissingNode.getInstance();
     try {
@@ -157,7 +159,9 @@ public final class ItemsApi {
 
   // Browsers send form and text/plain bodies cross-site without a CORS preflight; accepting only
   // JSON keeps this API out of reach of such forged requests. A request that declares no type at
-  // all is read as JSON, as simple scripts often send none.
+  // all is read as JSON, as simple scripts often send none, but not from a browser (which sends
+  // Origin with every POST): a POST of an untyped Blob, or a sendBeacon, needs no preflight
+  // either and carries no Content-Type.
   private static boolean isJson(String contentType) {
     String media = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
     return media.equals(JSON) || (media.startsWith("application/") && media.endsWith("+json"));

@@ -403,6 +403,21 @@ class ItemsApiTest {
   }
 
   @Test
+  void anUntypedBodyIsJsonExceptFromABrowser() throws Exception {
+    assertThat(send("POST", "/api/items", body("script", 1), null).statusCode()).isEqualTo(201);
+    // What a page on any site can send without a CORS preflight: fetch() of an untyped Blob
+    // (or navigator.sendBeacon) carries Origin and no Content-Type.
+    HttpRequest forged =
+        HttpRequest.newBuilder(URI.create(plank.httpUrl() + "/api/items"))
+            .header("Origin", "https://evil.example")
+            .POST(BodyPublishers.ofString(body("forged", 1)))
+            .build();
+    assertProblem(HTTP.send(forged, BodyHandlers.ofString()), 415);
+    assertThat(plank.db().count("SELECT count(*) FROM public.items WHERE name = 'forged'"))
+        .isZero();
+  }
+
+  @Test
   void unsupportedMethodIs405WithAllow() throws Exception {
     HttpResponse<String> response = send("DELETE", "/api/items", null);
     assertProblem(response, 405);
