@@ -56,6 +56,11 @@ public final class WebServer extends VerticleBase {
             // message and closes it with 1009 instead of Netty dropping the connection.
             .setMaxWebSocketFrameSize(settings.maxFrameBytes() * 4)
             .setMaxWebSocketMessageSize(settings.maxFrameBytes() * 4)
+            // No permessage-deflate (Vert.x offers it by default, and every browser accepts it):
+            // it would compress each shared change frame once per subscriber, on the event loop,
+            // and keep a zlib window of its own for every connection.
+            .setPerMessageWebSocketCompressionSupported(false)
+            .setPerFrameWebSocketCompressionSupported(false)
             .setCompressionSupported(true);
     server = vertx.createHttpServer(options).requestHandler(router());
     return server.listen();

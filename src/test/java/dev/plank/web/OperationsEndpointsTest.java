@@ -4,10 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.plank.support.TestPlank;
 import dev.plank.support.WsClient;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -88,6 +95,30 @@ class OperationsEndpointsTest {
     assertThat(head.statusCode()).isEqualTo(200);
     assertThat(head.headers().firstValue("content-type"))
         .hasValue("application/typescript; charset=utf-8");
+  }
+
+  @Test
+  void webSocketsAreNotCompressedPerConnection() throws Exception {
+    URI uri = URI.create(plank.httpUrl());
+    try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
+      socket.setSoTimeout(5_000);
+      String handshake =
+          "GET /ws HTTP/1.1\r\nHost: "
+              + uri.getAuthority()
+              + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+              + "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n";
+      socket.getOutputStream().write(handshake.getBytes(StandardCharsets.US_ASCII));
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+      List<String> head = new ArrayList<>();
+      for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) {
+        head.add(line.toLowerCase(Locale.ROOT));
+      }
+      assertThat(head.get(0)).contains("101");
+      assertThat(head).noneMatch(line -> line.startsWith("sec-websocket-extensions"));
+    }
   }
 
   @Test
