@@ -78,7 +78,7 @@ export interface PlankOptions {
   maxDelay?: number;
   /** Ping interval in ms; 0 disables the heartbeat. Default 25000. */
   heartbeat?: number;
-  /** How long a ping waits for its pong, in ms. Default 10000. */
+  /** How long a ping waits for its pong, and a connection attempt for its handshake, in ms. Default 10000. */
   timeout?: number;
   /** How many recent `seq` per channel are remembered to drop repeats. Default 10000. */
   dedupeWindow?: number;

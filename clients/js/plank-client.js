@@ -244,8 +244,9 @@ export class Plank {
    * @param {number} [options.minDelay=500] First reconnect delay, ms (doubles on each failure).
    * @param {number} [options.maxDelay=30000] Longest reconnect delay, ms.
    * @param {number} [options.heartbeat=25000] Ping the server this often, ms; 0 disables.
-   * @param {number} [options.timeout=10000] How long a ping waits for its pong, ms; a missed
-   *   heartbeat pong replaces the connection.
+   * @param {number} [options.timeout=10000] How long a ping waits for its pong, and a
+   *   connection attempt for its handshake, ms; a missed heartbeat pong replaces the connection,
+   *   a handshake that does not complete is given up and retried.
    * @param {number} [options.dedupeWindow=10000] How many recent `seq` per channel are
    *   remembered to drop repeats.
    * @param {typeof WebSocket} [options.WebSocket] The WebSocket class (default: the global one).
@@ -280,6 +281,7 @@ export class Plank {
     /** @internal */ this._attempt = 0;
     /** @internal */ this._retryTimer = null;
     /** @internal */ this._heartbeatTimer = null;
+    /** @internal */ this._handshakeTimer = null;
     /** @internal */ this._closedByUser = false;
     /** @internal */ this._resumeSupported = true;
     /** @internal The network is back: retry now rather than at the end of the back-off. */
@@ -416,11 +418,24 @@ export class Plank {
     socket.onclose = (event) => {
       if (this._socket === socket) this._onSocketClosed(event.code, event.reason);
     };
-    socket.onerror = () => {}; // a close event always follows; nothing useful in the error
+    socket.onerror = () => {}; // a close event follows; nothing useful in the error
+    // A handshake that never completes must not leave the client connecting for good: a server
+    // or proxy may accept the connection and say nothing, and some WebSocket implementations
+    // (Node 20's) never report a connection reset during the handshake.
+    this._handshakeTimer = setTimeout(() => {
+      if (this._socket !== socket) return;
+      this._onSocketClosed(1006, 'no handshake within the timeout');
+      try {
+        socket.close();
+      } catch {
+        // closing already
+      }
+    }, this.options.timeout || DEFAULTS.timeout);
   }
 
   /** @internal */
   _onOpen() {
+    clearTimeout(this._handshakeTimer);
     this.state = 'open';
     for (const state of this._channels.values()) {
       // The server forgot the old connection's subscriptions, snapshots and all.
@@ -450,6 +465,8 @@ export class Plank {
   _detach() {
     clearInterval(this._heartbeatTimer);
     this._heartbeatTimer = null;
+    clearTimeout(this._handshakeTimer);
+    this._handshakeTimer = null;
     const socket = this._socket;
     this._socket = null;
     if (socket) socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;

@@ -207,6 +207,23 @@ test('a missed heartbeat replaces the connection', async () => {
   plank.close();
 });
 
+test('a handshake that never completes is given up and retried', async () => {
+  FakeSocket.sockets = [];
+  const plank = new Plank('ws://test/ws', { WebSocket: FakeSocket, minDelay: 10, maxDelay: 40, heartbeat: 0, timeout: 30 });
+  const closed = [];
+  plank.on('closed', (d) => closed.push(d));
+  await until(() => FakeSocket.sockets.length === 1);
+  await until(() => closed.length === 1, 500); // the first socket never opens
+  assert.equal(closed[0].code, 1006);
+  assert.equal(FakeSocket.sockets[0].readyState, 3);
+  await until(() => FakeSocket.sockets.length === 2);
+  FakeSocket.sockets[1].open();
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.equal(closed.length, 1, 'an open socket is not timed out');
+  assert.equal(plank.state, 'open');
+  plank.close();
+});
+
 test('ping resolves with the round-trip time', async () => {
   const { plank, socket } = await connected();
   const rtt = plank.ping();
