@@ -43,21 +43,30 @@ export interface Change<Row = Record<string, unknown>> {
   ts: string;
 }
 
-/** A page of the rows that matched when a `snapshot: true` subscription started. */
-export interface SnapshotPage<Row = Record<string, unknown>> {
-  type: 'snapshot';
+/** Where a page of a snapshot stands; given to `onSnapshot` with the page's rows. */
+export interface SnapshotPage {
   channel: string;
-  rows: Row[];
-  last?: boolean;
+  /**
+   * The snapshot's first page: replace whatever you hold for the subscription. A snapshot comes
+   * again, from its first page, after a reconnect that could not resume.
+   */
+  first: boolean;
+  /** Its last page: the changes after the snapshot follow. */
+  last: boolean;
 }
 
-export interface SubscribeOptions {
+export interface SubscribeOptions<Row = Record<string, unknown>> {
   /** Which operations to receive; default all three. */
   events?: ChangeType[];
   /** PostgREST-style filter: `column=op.value` joined by `&`; ops eq neq lt lte gt gte in.(a,b) is.null. */
   filter?: string;
-  /** Ask for the matching rows first (servers that support it). */
+  /**
+   * First get the rows that match now, in pages, to `onSnapshot`; the changes after that
+   * snapshot follow, with no gap (servers that support it; others refuse with `bad_request`).
+   */
   snapshot?: boolean;
+  /** Gets the snapshot's rows, a page at a time, before the changes. Required with `snapshot: true`. */
+  onSnapshot?: (rows: Row[], page: SnapshotPage) => void;
 }
 
 export interface PlankOptions {
@@ -69,7 +78,7 @@ export interface PlankOptions {
   maxDelay?: number;
   /** Ping interval in ms; 0 disables the heartbeat. Default 25000. */
   heartbeat?: number;
-  /** How long a ping waits for its pong, in ms. Default 10000. */
+  /** How long a ping waits for its pong, and a connection attempt for its handshake, in ms. Default 10000. */
   timeout?: number;
   /** How many recent `seq` per channel are remembered to drop repeats. Default 10000. */
   dedupeWindow?: number;
@@ -84,8 +93,13 @@ export interface PlankEvents {
   open: Record<string, never>;
   /** `retryIn` is the delay before the next attempt, or `null` after `close()`. */
   closed: { code: number; reason: string; retryIn: number | null };
-  /** Changes may have been missed on `channel`; it is live again: reload its state. */
-  resync: { channel: string; reason: string };
+  /**
+   * Changes may have been missed on `channel`; it is live again: reload its state. `reconnected`:
+   * a reconnect the server could not resume; `restored`: a refused or withdrawn replacement put
+   * the earlier subscription back without a cursor; `cursor_expired`: the server's log no longer
+   * reaches back to the cursor.
+   */
+  resync: { channel: string; reason: 'reconnected' | 'restored' | 'cursor_expired' | (string & {}) };
   error: PlankError;
 }
 
@@ -101,14 +115,14 @@ export declare class PlankError extends Error {
 
 export declare class Subscription<Row = Record<string, unknown>> {
   readonly channel: string;
-  readonly options: Readonly<SubscribeOptions>;
+  readonly options: Readonly<SubscribeOptions<Row>>;
   /** Whether the server has acknowledged it at least once. */
   readonly acknowledged: boolean;
   /** Whether it was unsubscribed, replaced, or refused. */
   readonly closed: boolean;
   /** Resolves once acknowledged (waiting across reconnects); rejects with a PlankError when refused. */
   readonly ready: Promise<Subscription<Row>>;
-  /** The cursor of the last change received on the channel, or null. */
+  /** The cursor of the last change handed to the app on the channel, or null. */
   readonly cursor: string | null;
   /** Stops the subscription; resolves when the server acknowledged (or at once when offline). */
   unsubscribe(): Promise<void>;
@@ -128,14 +142,18 @@ export declare class Plank {
   on<E extends keyof PlankEvents>(event: E, listener: (detail: PlankEvents[E]) => void): () => void;
   off<E extends keyof PlankEvents>(event: E, listener: (detail: PlankEvents[E]) => void): void;
 
+  /**
+   * Subscribes to a channel: `onChange` gets each change once. Subscribing again to the channel
+   * replaces the subscription once the server acknowledges the new one.
+   */
   subscribe<Row = Record<string, unknown>>(
     channel: string,
-    options: SubscribeOptions,
-    onChange: (change: Change<Row> | SnapshotPage<Row>) => void,
+    options: SubscribeOptions<Row>,
+    onChange: (change: Change<Row>) => void,
   ): Subscription<Row>;
   subscribe<Row = Record<string, unknown>>(
     channel: string,
-    onChange: (change: Change<Row> | SnapshotPage<Row>) => void,
+    onChange: (change: Change<Row>) => void,
   ): Subscription<Row>;
 
   /** Resolves with the round-trip time in ms. */

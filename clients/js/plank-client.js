@@ -13,9 +13,14 @@
  *   plank.on('resync', ({ channel }) => reloadFromRest(channel));
  *
  * What it does for the application:
- * - reconnects with exponential back-off and jitter, and resubscribes every channel;
+ * - reconnects with exponential back-off and jitter, and resubscribes every channel, whatever
+ *   ended the connection (a network failure, a server restart, a 1008 "slow consumer" close);
  * - resumes from each channel's last cursor when the server supports it, and otherwise emits
- *   `resync` once the channel is live again, so the app reloads its state over REST;
+ *   `resync` once the channel is live again, so the app reloads its state over REST (a
+ *   subscription made with `snapshot: true` gets a fresh snapshot instead);
+ * - passes on the server's own `resync` (a cursor too old to resume from) once the channel is
+ *   live, and carries on with the live stream;
+ * - hands `snapshot: true` pages to `onSnapshot(rows, {first, last})`, before the changes;
  * - drops repeated changes by `seq`, so a change is handed to the app once, across reconnects;
  * - pings the server, and replaces a connection that stopped answering;
  * - correlates replies with requests: promises resolve on acknowledgement and reject with a
@@ -159,7 +164,7 @@ export class Subscription {
   constructor(plank, channel, options, onChange) {
     /** The channel, as given (`items` or `schema.table`). */
     this.channel = channel;
-    /** The options it was made with: `events`, `filter`, `snapshot`. */
+    /** The options it was made with: `events`, `filter`, `snapshot`, `onSnapshot`. */
     this.options = Object.freeze({ ...options });
     /** Whether the server has acknowledged it at least once. */
     this.acknowledged = false;
@@ -167,6 +172,8 @@ export class Subscription {
     this.closed = false;
     /** @internal */ this._plank = plank;
     /** @internal */ this._onChange = onChange;
+    /** @internal Whether a snapshot it asked for was received to its last page. */
+    this._snapshotDone = false;
     /** @internal */ this._settle = null;
     /**
      * Resolves with this subscription once the server acknowledged it; rejects with a
@@ -180,7 +187,7 @@ export class Subscription {
     this.ready.catch(() => {}); // an unobserved refusal is not an unhandled rejection
   }
 
-  /** The cursor of the last change received on this channel, or `null`. */
+  /** The cursor of the last change handed to the app on this channel, or `null`. */
   get cursor() {
     return this._plank._channels.get(this.channel)?.cursor ?? null;
   }
@@ -219,8 +226,10 @@ export class Subscription {
  * - `open` `{}`: the socket is open and the subscriptions' requests are sent;
  * - `closed` `{code, reason, retryIn}`: the socket closed; `retryIn` is the delay before the
  *   next attempt in ms, or `null` after {@link Plank#close};
- * - `resync` `{channel, reason}`: changes may have been missed on `channel` (a reconnect the
- *   server could not resume, or an expired cursor). The channel is live again: reload its state.
+ * - `resync` `{channel, reason}`: changes may have been missed on `channel`, which is live
+ *   again: reload its state. `reason`: `reconnected` (a reconnect the server could not resume),
+ *   `restored` (a refused or withdrawn replacement, after which the earlier subscription was
+ *   applied again without a cursor), or the server's (`cursor_expired`).
  * - `error` `PlankError`: an error reply no request is waiting for, or a subscription lost
  *   when it was restored.
  */
@@ -235,8 +244,9 @@ export class Plank {
    * @param {number} [options.minDelay=500] First reconnect delay, ms (doubles on each failure).
    * @param {number} [options.maxDelay=30000] Longest reconnect delay, ms.
    * @param {number} [options.heartbeat=25000] Ping the server this often, ms; 0 disables.
-   * @param {number} [options.timeout=10000] How long a ping waits for its pong, ms; a missed
-   *   heartbeat pong replaces the connection.
+   * @param {number} [options.timeout=10000] How long a ping waits for its pong, and a
+   *   connection attempt for its handshake, ms; a missed heartbeat pong replaces the connection,
+   *   a handshake that does not complete is given up and retried.
    * @param {number} [options.dedupeWindow=10000] How many recent `seq` per channel are
    *   remembered to drop repeats.
    * @param {typeof WebSocket} [options.WebSocket] The WebSocket class (default: the global one).
@@ -258,15 +268,20 @@ export class Plank {
     /**
      * @internal Per channel: `latest` the subscription the app asked for last; `active` the one
      * whose handler gets changes (the last acknowledged); `current` the one the server applies
-     * now (by reply order); `inflight` subscribe requests awaiting a reply; `seen` recent seqs.
+     * now (by reply order); `inflight` subscribe requests awaiting a reply; `seen` the recent
+     * seqs delivered; `cursor` that of the last change delivered; `snapshots` the snapshots
+     * asked for and not received to their last page, oldest first; `requests` counts subscribe
+     * requests, to order them; `resync` a server `resync` held back until the subscription in
+     * flight is live; `reconnected` whether the next restore follows a reconnect.
      */
     this._channels = new Map();
-    /** @internal id → {resolve, reject, timer, sub?, since?} */
+    /** @internal id → {ok, fail, timer} */
     this._pending = new Map();
     /** @internal */ this._nextId = 1;
     /** @internal */ this._attempt = 0;
     /** @internal */ this._retryTimer = null;
     /** @internal */ this._heartbeatTimer = null;
+    /** @internal */ this._handshakeTimer = null;
     /** @internal */ this._closedByUser = false;
     /** @internal */ this._resumeSupported = true;
     /** @internal The network is back: retry now rather than at the end of the back-off. */
@@ -298,15 +313,19 @@ export class Plank {
   }
 
   /**
-   * Subscribes to a channel. The handler gets each change (`INSERT`, `UPDATE`, `DELETE`) once,
-   * and, with `snapshot: true`, the server's `snapshot` pages first.
+   * Subscribes to a channel. The handler gets each change (`INSERT`, `UPDATE`, `DELETE`) once.
+   * With `snapshot: true`, `onSnapshot(rows, {channel, first, last})` first gets the rows that
+   * match now, a page at a time, and the changes after that snapshot follow. A page with
+   * `first: true` starts a snapshot: replace what you hold (it comes again after a reconnect
+   * that could not resume).
    *
    * Subscribing again to the same channel replaces the earlier subscription when the server
    * acknowledges the new one; until then the earlier one goes on, and it also goes on when the
    * server refuses the new one (a bad filter, say).
    *
    * @param {string} channel `items` or `schema.table`
-   * @param {{events?: string[], filter?: string, snapshot?: boolean}|function} [options]
+   * @param {{events?: string[], filter?: string, snapshot?: boolean,
+   *   onSnapshot?: (rows: object[], page: {channel: string, first: boolean, last: boolean}) => void}|function} [options]
    * @param {(change: object) => void} [onChange]
    * @returns {Subscription}
    */
@@ -314,6 +333,9 @@ export class Plank {
     if (typeof options === 'function') [options, onChange] = [{}, options];
     if (typeof channel !== 'string' || !channel) throw new TypeError('channel must be a non-empty string');
     if (typeof onChange !== 'function') throw new TypeError('subscribe needs a change handler');
+    if (options.snapshot && typeof options.onSnapshot !== 'function') {
+      throw new TypeError('snapshot: true needs an onSnapshot(rows, page) handler');
+    }
     const sub = new Subscription(this, channel, options, onChange);
     if (this._closedByUser) {
       sub._fail(new PlankError('closed', 'this Plank client was closed', { channel }));
@@ -321,7 +343,10 @@ export class Plank {
     }
     let state = this._channels.get(channel);
     if (!state) {
-      state = { latest: null, active: null, current: null, inflight: 0, seen: new Set(), cursor: null };
+      state = {
+        latest: null, active: null, current: null, inflight: 0, requests: 0, seen: new Set(), cursor: null,
+        snapshots: [], resync: null, reconnected: false,
+      };
       this._channels.set(channel, state);
     }
     if (state.latest && state.latest !== state.active) {
@@ -393,15 +418,32 @@ export class Plank {
     socket.onclose = (event) => {
       if (this._socket === socket) this._onSocketClosed(event.code, event.reason);
     };
-    socket.onerror = () => {}; // a close event always follows; nothing useful in the error
+    socket.onerror = () => {}; // a close event follows; nothing useful in the error
+    // A handshake that never completes must not leave the client connecting for good: a server
+    // or proxy may accept the connection and say nothing, and some WebSocket implementations
+    // (Node 20's) never report a connection reset during the handshake.
+    this._handshakeTimer = setTimeout(() => {
+      if (this._socket !== socket) return;
+      this._onSocketClosed(1006, 'no handshake within the timeout');
+      try {
+        socket.close();
+      } catch {
+        // closing already
+      }
+    }, this.options.timeout || DEFAULTS.timeout);
   }
 
   /** @internal */
   _onOpen() {
+    clearTimeout(this._handshakeTimer);
     this.state = 'open';
     for (const state of this._channels.values()) {
+      // The server forgot the old connection's subscriptions, snapshots and all.
       state.current = null;
       state.inflight = 0;
+      state.snapshots = [];
+      state.resync = null; // its cursor was dropped with it: the restore resyncs on its own
+      state.reconnected = true;
       this._reconcile(state);
     }
     this._startHeartbeat();
@@ -423,6 +465,8 @@ export class Plank {
   _detach() {
     clearInterval(this._heartbeatTimer);
     this._heartbeatTimer = null;
+    clearTimeout(this._handshakeTimer);
+    this._handshakeTimer = null;
     const socket = this._socket;
     this._socket = null;
     if (socket) socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
@@ -463,13 +507,14 @@ export class Plank {
   /**
    * @internal Sends a request with a fresh id. `ok(reply)` or `fail(PlankError)` is called
    * synchronously when the reply is read, so the state it changes is in place before the next
-   * message (a change right behind a `subscribed`) is handled.
+   * message (a change right behind a `subscribed`) is handled. Returns the id, or null when not
+   * connected (`fail` was then called already).
    */
-  _request(message, { ok, fail, timeout = 0, ...extra }) {
+  _request(message, { ok, fail, timeout = 0 }) {
     if (this.state !== 'open') {
       const code = this._closedByUser ? 'closed' : 'disconnected';
       fail(new PlankError(code, 'not connected'));
-      return;
+      return null;
     }
     const id = `p${this._nextId++}`;
     const timer = timeout
@@ -478,8 +523,9 @@ export class Plank {
         fail(new PlankError('timeout', `no reply within ${timeout} ms`));
       }, timeout)
       : null;
-    this._pending.set(id, { ok, fail, timer, ...extra });
+    this._pending.set(id, { ok, fail, timer });
     this._send({ ...message, id });
+    return id;
   }
 
   /** @internal */
@@ -489,36 +535,65 @@ export class Plank {
     const message = { action: 'subscribe', channel: sub.channel };
     if (events) message.events = events;
     if (filter) message.filter = filter;
-    const since = restoring && this.options.resume && this._resumeSupported ? state.cursor : null;
+    // A subscription the app already had is "restored": resume from the last change delivered,
+    // unless its snapshot never arrived in full, which is then asked for again.
+    const resumable = restoring && this.options.resume && this._resumeSupported && (!snapshot || sub._snapshotDone);
+    const since = resumable ? state.cursor : null;
     if (since) message.since = since;
     else if (snapshot) message.snapshot = true;
-    // A subscription the app already had is "restored"; without `since`, it may have missed
-    // changes while disconnected: tell the app once it is live again.
-    const resync = restoring && sub.acknowledged && !since;
+    const order = ++state.requests;
+    const request = {
+      sub,
+      order,
+      restoring,
+      since,
+      reconnected: state.reconnected,
+      pages: message.snapshot ? { sub, order, id: null, held: [], acked: false, first: true } : null,
+    };
+    state.reconnected = false;
+    if (request.pages) state.snapshots.push(request.pages);
     state.inflight++;
-    this._request(message, {
-      ok: () => {
-        state.inflight--;
-        state.current = sub; // what the server applies from here on
-        if (sub === state.latest && !sub.closed) {
-          if (state.active && state.active !== sub) state.active.closed = true; // replaced
-          state.active = sub;
-          sub._ack();
-          if (resync) this._emit('resync', { channel: sub.channel, reason: 'reconnected' });
-        }
-        this._reconcile(state);
-      },
-      fail: (error) => this._subscribeFailed(state, sub, since, restoring, error),
+    const id = this._request(message, {
+      ok: () => this._subscribed(state, request),
+      fail: (error) => this._subscribeFailed(state, request, error),
     });
+    if (request.pages) request.pages.id = id;
   }
 
   /** @internal */
-  _subscribeFailed(state, sub, since, restoring, error) {
-    if (error.code === 'disconnected' || error.code === 'closed') return; // restored on reconnect
+  _subscribed(state, { sub, order, restoring, since, reconnected, pages }) {
     state.inflight--;
+    state.current = sub; // what the server applies from here on
+    // Snapshots asked for before this request get no more pages: the server moved on.
+    state.snapshots = state.snapshots.filter((p) => p.order >= order);
+    if (sub === state.latest && !sub.closed) {
+      if (state.active && state.active !== sub) state.active.closed = true; // replaced
+      state.active = sub;
+      sub._ack();
+      // Neither resumed nor reloaded by a fresh snapshot, a restored subscription may have
+      // missed changes: tell the app, now that it is live again.
+      if (restoring && sub.acknowledged && !since && !pages) {
+        this._emit('resync', { channel: sub.channel, reason: reconnected ? 'reconnected' : 'restored' });
+      }
+    }
+    if (pages) {
+      pages.acked = true;
+      for (const page of pages.held.splice(0)) this._deliverSnapshot(state, pages, page);
+    }
+    this._reconcile(state);
+    this._releaseResync(state);
+  }
+
+  /** @internal */
+  _subscribeFailed(state, request, error) {
+    if (error.code === 'disconnected' || error.code === 'closed') return; // restored on reconnect
+    const { sub, restoring, since, reconnected, pages } = request;
+    state.inflight--;
+    if (pages && state.snapshots.includes(pages)) state.snapshots.splice(state.snapshots.indexOf(pages), 1);
     if (since && error.code === 'bad_request' && sub === state.latest && !sub.closed) {
       // A server without resume support: subscribe plainly, and let the app resync.
       this._resumeSupported = false;
+      state.reconnected = reconnected;
       this._sendSubscribe(sub, restoring);
       return;
     }
@@ -528,6 +603,15 @@ export class Plank {
     if (state.active === sub) state.active = null;
     if (wasLive) this._emit('error', error);
     this._reconcile(state);
+    this._releaseResync(state);
+  }
+
+  /** @internal Emits a server `resync` held back while a subscribe request was in flight. */
+  _releaseResync(state) {
+    if (!state.resync || state.inflight > 0) return;
+    const detail = state.resync;
+    state.resync = null;
+    if (state.active && !state.active.closed) this._emit('resync', detail);
   }
 
   /**
@@ -602,8 +686,8 @@ export class Plank {
     this._attempt = 0; // the server answers: the next failure starts the back-off afresh
     const { type } = message;
     if (CHANGE_TYPES.has(type)) this._onChange(message);
-    else if (type === 'snapshot') this._deliver(this._channels.get(message.channel), message);
-    else if (type === 'resync') this._emit('resync', { channel: message.channel, reason: message.reason ?? 'server' });
+    else if (type === 'snapshot') this._onSnapshot(message);
+    else if (type === 'resync') this._onResync(message);
     else if (type === 'error') this._onError(message);
     else if (message.id !== undefined && this._pending.has(message.id)) this._reply(message.id, message);
   }
@@ -627,36 +711,74 @@ export class Plank {
   /** @internal */
   _onChange(change) {
     const state = this._channels.get(change.channel);
-    if (!state) return;
+    const sub = state?.current;
+    // Only what the app's subscription receives counts, for repeats and for the cursor: a change
+    // sent under a replacement that was given up on may still have to reach the subscription
+    // that goes on, in the replay from its own cursor.
+    if (!sub || sub !== state.active || sub.closed) return;
     if (typeof change.seq === 'number') {
       if (state.seen.has(change.seq)) return; // a repeat (a resumed replay overlaps the live stream)
       state.seen.add(change.seq);
       if (state.seen.size > this.options.dedupeWindow) state.seen.delete(state.seen.values().next().value);
     }
     if (change.cursor) state.cursor = change.cursor;
-    this._deliver(state, change);
+    callApp(sub._onChange, change);
+  }
+
+  /**
+   * @internal A snapshot page may arrive before its request's acknowledgement; it is then held
+   * until it, so that the app sees pages only for a subscription that is live.
+   */
+  _onSnapshot(message) {
+    const state = this._channels.get(message.channel);
+    if (!state) return;
+    // By the request's id when the server echoes it, else the oldest snapshot still open.
+    const pages = message.id !== undefined
+      ? state.snapshots.find((p) => p.id === message.id)
+      : state.snapshots[0];
+    if (!pages) return; // not asked for on this connection
+    if (message.last) state.snapshots.splice(state.snapshots.indexOf(pages), 1);
+    if (pages.acked) this._deliverSnapshot(state, pages, message);
+    else pages.held.push(message);
   }
 
   /** @internal */
-  _deliver(state, message) {
-    const sub = state?.current;
-    if (!sub || sub !== state.active || sub.closed) return;
-    try {
-      sub._onChange(message);
-    } catch (error) {
-      report(error);
-    }
+  _deliverSnapshot(state, pages, message) {
+    const { sub } = pages;
+    const first = pages.first;
+    pages.first = false;
+    if (sub !== state.active || sub.closed) return; // replaced or unsubscribed meanwhile
+    const last = Boolean(message.last);
+    if (last) sub._snapshotDone = true;
+    const rows = Array.isArray(message.rows) ? message.rows : [];
+    callApp(sub.options.onSnapshot, rows, { channel: sub.channel, first, last });
+  }
+
+  /**
+   * @internal The server's cursor for the channel is too old (`cursor_expired`): the app must
+   * reload; the subscription itself goes on live. Told once the subscription is live, so that a
+   * reload then cannot miss a change.
+   */
+  _onResync(message) {
+    const state = this._channels.get(message.channel);
+    if (!state) return; // a channel the app no longer follows
+    state.cursor = null; // no use resuming from it again
+    state.resync = { channel: message.channel, reason: message.reason ?? 'server' };
+    this._releaseResync(state);
   }
 
   /** @internal */
   _emit(event, detail) {
-    for (const listener of [...(this._listeners.get(event) ?? [])]) {
-      try {
-        listener(detail);
-      } catch (error) {
-        report(error);
-      }
-    }
+    for (const listener of [...(this._listeners.get(event) ?? [])]) callApp(listener, detail);
+  }
+}
+
+/** Calls an app handler; its exception is reported, and does not stop delivery. */
+function callApp(handler, ...args) {
+  try {
+    handler(...args);
+  } catch (error) {
+    report(error);
   }
 }
 

@@ -48,7 +48,13 @@ for (const dir of [src, clientDir]) {
 
 /** The file under `dir` for a URL path, or null when it escapes `dir` or does not exist. */
 async function fileIn(dir, urlPath) {
-  const full = path.join(dir, decodeURIComponent(urlPath));
+  let decoded;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return null; // a malformed %-escape names no file
+  }
+  const full = path.join(dir, decoded);
   if (full !== dir && !full.startsWith(dir + path.sep)) return null;
   const file = Bun.file(full);
   return (await file.exists()) ? file : null;

@@ -30,15 +30,21 @@ async function call(method, path, body) {
   return payload;
 }
 
-/** Every item, page by page, up to `max`. */
-export async function listItems(max = 5000) {
+/** The most items the dashboard loads. */
+export const MAX_ITEMS = 5000;
+
+/**
+ * The items in id order, page by page: `{items, truncated}`, `truncated` when there were more than
+ * `max`.
+ */
+export async function listItems(max = MAX_ITEMS) {
   const items = [];
   for (let offset = 0; offset < max; offset += PAGE) {
     const page = await call('GET', `/api/items?limit=${PAGE}&offset=${offset}`);
     items.push(...page);
-    if (page.length < PAGE) break;
+    if (page.length < PAGE) return { items, truncated: false };
   }
-  return items;
+  return { items, truncated: true };
 }
 
 export const createItem = (item) => call('POST', '/api/items', item);

@@ -7,7 +7,7 @@
 // browser test waits on them.
 
 import { Plank, matchesFilter } from './plank-client.js';
-import { deleteItem, listItems } from './api.js';
+import { MAX_ITEMS, deleteItem, listItems } from './api.js';
 import { EventLog, LiveStats, formatMs, parseTs } from './event-log.js';
 import { ItemForm } from './item-form.js';
 import { ItemsTable } from './items-table.js';
@@ -24,10 +24,13 @@ const table = new ItemsTable($('items-body'), {
   onCountChange: showCount,
 });
 
+const RELOAD_RETRY_MS = 2000;
+
 let filter = new URLSearchParams(location.search).get('filter') ?? '';
-let generation = 0; // bumps with each filter change; stale loads give way
-let held = null; // changes that arrived while the view loads, else null
+let generation = 0; // bumps with each filter change; stale subscriptions give way
+let loading = null; // the load in progress, {held: changes that arrived meanwhile}, else null
 let shownOnce = false; // whether a view was ever loaded
+let truncated = false; // whether the last load stopped at MAX_ITEMS
 
 // --- the live view --------------------------------------------------------------------
 
@@ -44,7 +47,8 @@ async function follow(nextFilter) {
       // Nothing to fall back on (a bad ?filter= in the address): show every item instead.
       await follow('');
     } else {
-      setView('live'); // the server refused it: the previous subscription and view go on
+      // The server refused it: the previous subscription and view (or its load) go on.
+      setView(loading ? 'loading' : 'live');
     }
     showFilterError(error.message);
     return;
@@ -56,38 +60,44 @@ async function follow(nextFilter) {
   if (filter) url.searchParams.set('filter', filter);
   else url.searchParams.delete('filter');
   history.replaceState(null, '', url);
-  await reload(gen);
+  await reload();
 }
 
-/** Loads every item over REST and shows those that match the filter in effect. */
-async function reload(gen = generation) {
-  held = [];
+/**
+ * Loads every item over REST and shows those that match the filter in effect. A later reload (a
+ * filter change, a resync) supersedes this one; a failed load is retried.
+ */
+async function reload() {
+  const load = { held: [] };
+  loading = load;
   setView('loading');
-  let items;
+  let page;
   try {
-    items = await listItems();
+    page = await listItems();
   } catch (error) {
-    if (gen === generation) showEmpty(`Could not load the items: ${error.message}`);
+    if (loading !== load) return;
+    showEmpty(`Could not load the items (${error.message}); retrying…`);
+    // The changes held so far are in the next load's result: start it afresh.
+    setTimeout(() => loading === load && reload(), RELOAD_RETRY_MS);
     return;
   }
-  if (gen !== generation) return;
+  if (loading !== load) return;
+  loading = null;
+  truncated = page.truncated;
   const view = filter;
-  table.replaceAll(items.filter((item) => matches(view, item)));
-  const waiting = held;
-  held = null;
-  for (const { change, filter: f } of waiting) apply(change, f);
+  table.replaceAll(page.items.filter((item) => matches(view, item)));
+  for (const { change, filter: f } of load.held) apply(change, f);
   shownOnce = true;
   setView('live');
 }
 
 /** A change from the server, under the subscription made with `f`. */
 function arrived(change, f) {
-  if (change.type === 'snapshot') return;
   const latency = Date.now() - parseTs(change.ts);
   stats.record(latency);
   log.add(change, latency);
   showCounters();
-  if (held) held.push({ change, filter: f });
+  if (loading) loading.held.push({ change, filter: f });
   else apply(change, f);
 }
 
@@ -137,7 +147,8 @@ function setView(state) {
 }
 
 function showCount(n) {
-  $('item-count').textContent = `${n}`;
+  $('item-count').textContent = truncated ? `${n}+` : `${n}`;
+  $('item-count').title = truncated ? `Only the first ${MAX_ITEMS.toLocaleString()} items (by id) were loaded` : '';
   if (n > 0 || document.body.dataset.view !== 'live') return showEmpty('');
   showEmpty(filter ? `No items match ${filter}.` : 'No items yet. Add one with the form.');
 }
@@ -182,8 +193,8 @@ plank.on('closed', ({ retryIn }) => {
   tick();
   retryTimer = setInterval(tick, 1000);
 });
-plank.on('resync', () => {
-  log.note('Reconnected · reloading the items');
+plank.on('resync', ({ reason }) => {
+  log.note(reason === 'cursor_expired' ? 'Too far behind to catch up · reloading the items' : 'Reconnected · reloading the items');
   reload();
 });
 plank.on('error', (error) => log.note(`Server error: ${error.message}`));

@@ -5,10 +5,9 @@ import { ApiError, createItem, updateItem } from './api.js';
 
 export class ItemForm {
   /** @param {HTMLFormElement} form */
-  constructor(form, { heading, onSaved }) {
+  constructor(form, { heading }) {
     this.form = form;
     this.heading = heading;
-    this.onSaved = onSaved;
     this.fields = { name: form.elements.name, value: form.elements.value };
     this.submit = form.querySelector('[type=submit]');
     this.cancel = form.querySelector('#item-cancel');
@@ -77,7 +76,6 @@ export class ItemForm {
       this.reset();
       this.#say(editing ? `Item ${saved.id} saved.` : `Item ${saved.id} added.`);
       this.fields.name.focus();
-      this.onSaved?.(saved);
     } catch (error) {
       if (error instanceof ApiError && Object.keys(error.fields).length) this.#showErrors(error.fields);
       else if (error instanceof ApiError && error.status === 404 && this.editing) {

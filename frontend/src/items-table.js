@@ -69,10 +69,6 @@ export class ItemsTable {
     setTimeout(done, 400); // in case no animation runs (hidden tab)
   }
 
-  has(id) {
-    return this.rows.has(String(id));
-  }
-
   get(id) {
     return this.rows.get(String(id))?.item;
   }

@@ -21,7 +21,7 @@ class FakeSocket {
   // --- the server's side ---
   open() { this.readyState = 1; this.onopen?.({}); }
   receive(message) { this.onmessage?.({ data: JSON.stringify(message) }); }
-  drop(code = 1006) { this.readyState = 3; this.onclose?.({ code, reason: '' }); }
+  drop(code = 1006, reason = '') { this.readyState = 3; this.onclose?.({ code, reason }); }
   last(action) { return this.sent.filter((m) => m.action === action).at(-1); }
 }
 
@@ -207,6 +207,23 @@ test('a missed heartbeat replaces the connection', async () => {
   plank.close();
 });
 
+test('a handshake that never completes is given up and retried', async () => {
+  FakeSocket.sockets = [];
+  const plank = new Plank('ws://test/ws', { WebSocket: FakeSocket, minDelay: 10, maxDelay: 40, heartbeat: 0, timeout: 30 });
+  const closed = [];
+  plank.on('closed', (d) => closed.push(d));
+  await until(() => FakeSocket.sockets.length === 1);
+  await until(() => closed.length === 1, 500); // the first socket never opens
+  assert.equal(closed[0].code, 1006);
+  assert.equal(FakeSocket.sockets[0].readyState, 3);
+  await until(() => FakeSocket.sockets.length === 2);
+  FakeSocket.sockets[1].open();
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.equal(closed.length, 1, 'an open socket is not timed out');
+  assert.equal(plank.state, 'open');
+  plank.close();
+});
+
 test('ping resolves with the round-trip time', async () => {
   const { plank, socket } = await connected();
   const rtt = plank.ping();
@@ -261,8 +278,11 @@ test('a refused replacement leaves the earlier subscription running', async () =
 test('superseded and withdrawn replacements end with the server applying what the app wants', async () => {
   const { plank, socket } = await connected();
   const got = [];
+  const resyncs = [];
+  plank.on('resync', (d) => resyncs.push(d));
   const a = plank.subscribe('items', { filter: 'value=gt.1' }, (c) => got.push(['a', c.seq]));
   socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  socket.receive(change(2));
   const b = plank.subscribe('items', { filter: 'value=gt.2' }, (c) => got.push(['b', c.seq]));
   const bId = socket.last('subscribe').id;
   const c = plank.subscribe('items', { filter: 'value=gt.3' }, (ch) => got.push(['c', ch.seq]));
@@ -272,14 +292,16 @@ test('superseded and withdrawn replacements end with the server applying what th
   socket.receive(change(4)); // the server applies b's filter: nobody wants it
   socket.receive({ type: 'error', id: cId, code: 'bad_filter', message: 'refused' });
   await assert.rejects(c.ready);
-  // Back to a, which may have missed changes meanwhile.
+  // Back to a, resumed from the last change a itself received: what b's filter left out (3) and
+  // what came under b's filter but never reached a (4) are replayed, and both reach a.
   const restore = socket.last('subscribe');
   assert.equal(restore.filter, 'value=gt.1');
-  assert.equal(restore.since, '4.900'); // a resuming server replays what a missed
+  assert.equal(restore.since, '2.900');
   socket.receive({ type: 'subscribed', id: restore.id, channel: 'items' });
-  socket.receive(change(5));
-  assert.deepEqual(got, [['a', 5]]);
+  for (const seq of [3, 4, 5]) socket.receive(change(seq));
+  assert.deepEqual(got, [['a', 2], ['a', 3], ['a', 4], ['a', 5]]);
   assert.equal(a.closed, false);
+  assert.deepEqual(resyncs, []);
 
   // A replacement withdrawn before its reply: a is applied again afterwards.
   const d = plank.subscribe('items', { filter: 'value=gt.9' }, () => assert.fail('withdrawn'));
@@ -287,7 +309,150 @@ test('superseded and withdrawn replacements end with the server applying what th
   await d.unsubscribe();
   socket.receive({ type: 'subscribed', id: dId, channel: 'items' });
   assert.equal(socket.last('subscribe').filter, 'value=gt.1');
+  assert.equal(socket.last('subscribe').since, '5.900');
   assert.equal(socket.last('unsubscribe'), undefined);
+  plank.close();
+});
+
+test('a subscription put back without a cursor resyncs, with reason restored', async () => {
+  const { plank, socket } = await connected();
+  const resyncs = [];
+  plank.on('resync', (d) => resyncs.push(d));
+  const a = plank.subscribe('items', { filter: 'value=gt.1' }, () => {});
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  plank.subscribe('items', { filter: 'value=gt.2' }, () => {}).unsubscribe();
+  const withdrawn = socket.last('subscribe');
+  socket.receive({ type: 'subscribed', id: withdrawn.id, channel: 'items' });
+  const restore = socket.last('subscribe');
+  assert.notEqual(restore.id, withdrawn.id);
+  assert.equal(restore.since, undefined); // a has received nothing to resume from
+  socket.receive({ type: 'subscribed', id: restore.id, channel: 'items' });
+  assert.deepEqual(resyncs, [{ channel: 'items', reason: 'restored' }]);
+  assert.equal(a.closed, false);
+  plank.close();
+});
+
+test("the server's resync is passed on once the subscription is live, and the stream goes on", async () => {
+  const { plank, socket } = await connected();
+  const resyncs = [];
+  plank.on('resync', (d) => resyncs.push(d));
+  const got = [];
+  const sub = plank.subscribe('items', (c) => got.push(c.seq));
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  socket.receive(change(1));
+  socket.drop();
+  await until(() => FakeSocket.sockets.length === 2);
+  const second = FakeSocket.sockets[1];
+  second.open();
+  const request = second.last('subscribe');
+  assert.equal(request.since, '1.900');
+  // Too old: the server says so before its acknowledgement; the app hears of it once live.
+  second.receive({ type: 'resync', channel: 'items', reason: 'cursor_expired' });
+  assert.deepEqual(resyncs, []);
+  assert.equal(sub.cursor, null, 'an expired cursor is not sent again');
+  second.receive({ type: 'subscribed', id: request.id, channel: 'items' });
+  assert.deepEqual(resyncs, [{ channel: 'items', reason: 'cursor_expired' }]);
+  second.receive(change(9));
+  assert.deepEqual(got, [1, 9]);
+  assert.equal(sub.cursor, '9.900');
+  // A resync on a live subscription is passed on at once.
+  second.receive({ type: 'resync', channel: 'items', reason: 'cursor_expired' });
+  assert.equal(resyncs.length, 2);
+  // Dropped before any further change: nothing to resume from, so one resync of the client's own.
+  second.drop();
+  await until(() => FakeSocket.sockets.length === 3);
+  const third = FakeSocket.sockets[2];
+  third.open();
+  assert.equal(third.last('subscribe').since, undefined);
+  third.receive({ type: 'subscribed', id: third.last('subscribe').id, channel: 'items' });
+  assert.deepEqual(resyncs.at(-1), { channel: 'items', reason: 'reconnected' });
+  assert.equal(resyncs.length, 3);
+  assert.equal(sub.closed, false);
+  plank.close();
+});
+
+test('a 1008 slow-consumer close is a drop like any other: reconnect at once, resume', async () => {
+  const { plank, socket } = await connected({ minDelay: 20 });
+  const closed = [];
+  const resyncs = [];
+  plank.on('closed', (d) => closed.push(d));
+  plank.on('resync', (d) => resyncs.push(d));
+  const got = [];
+  plank.subscribe('items', (c) => got.push(c.seq));
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  socket.receive(change(1));
+  socket.receive(change(2));
+  socket.drop(1008, 'slow consumer');
+  assert.equal(closed[0].code, 1008);
+  assert.equal(closed[0].reason, 'slow consumer');
+  assert.ok(closed[0].retryIn <= 20, `the server answered until then: no back-off (${closed[0].retryIn})`);
+  await until(() => FakeSocket.sockets.length === 2);
+  const second = FakeSocket.sockets[1];
+  second.open();
+  const request = second.last('subscribe');
+  assert.equal(request.since, '2.900');
+  second.receive({ type: 'subscribed', id: request.id, channel: 'items' });
+  for (const seq of [2, 3]) second.receive(change(seq));
+  assert.deepEqual(got, [1, 2, 3]);
+  assert.deepEqual(resyncs, []);
+  plank.close();
+});
+
+test('snapshot pages go to onSnapshot before the changes, held until the acknowledgement', async () => {
+  const { plank, socket } = await connected();
+  assert.throws(() => plank.subscribe('items', { snapshot: true }, () => {}), TypeError);
+  const seen = [];
+  const sub = plank.subscribe('items', {
+    snapshot: true,
+    onSnapshot: (rows, page) => seen.push(['snapshot', rows.map((r) => r.id), page]),
+  }, (c) => seen.push(['change', c.seq]));
+  const request = socket.last('subscribe');
+  assert.equal(request.snapshot, true);
+  // One page before the acknowledgement, one after: both reach the app, in order, after it.
+  socket.receive({ type: 'snapshot', channel: 'items', rows: [{ id: 1 }, { id: 2 }] });
+  assert.deepEqual(seen, []);
+  socket.receive({ type: 'subscribed', id: request.id, channel: 'items' });
+  socket.receive({ type: 'snapshot', channel: 'items', rows: [{ id: 3 }], last: true });
+  socket.receive(change(7));
+  await sub.ready;
+  assert.deepEqual(seen, [
+    ['snapshot', [1, 2], { channel: 'items', first: true, last: false }],
+    ['snapshot', [3], { channel: 'items', first: false, last: true }],
+    ['change', 7],
+  ]);
+
+  // Complete, and a change since: a reconnect resumes; no second snapshot, no resync.
+  const resyncs = [];
+  plank.on('resync', (d) => resyncs.push(d));
+  socket.drop();
+  await until(() => FakeSocket.sockets.length === 2);
+  const second = FakeSocket.sockets[1];
+  second.open();
+  assert.equal(second.last('subscribe').since, '7.900');
+  assert.equal(second.last('subscribe').snapshot, undefined);
+  plank.close();
+  assert.deepEqual(resyncs, []);
+});
+
+test('a snapshot cut short, or not resumable, comes again from its first page instead of a resync', async () => {
+  const { plank, socket } = await connected({ resume: false });
+  const resyncs = [];
+  plank.on('resync', (d) => resyncs.push(d));
+  const pages = [];
+  plank.subscribe('items', { snapshot: true, onSnapshot: (rows, page) => pages.push([rows.length, page.first, page.last]) }, () => {});
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  socket.receive({ type: 'snapshot', channel: 'items', rows: [{ id: 1 }] });
+  socket.drop(); // mid-snapshot
+  await until(() => FakeSocket.sockets.length === 2);
+  const second = FakeSocket.sockets[1];
+  second.open();
+  const again = second.last('subscribe');
+  assert.equal(again.snapshot, true);
+  assert.equal(again.since, undefined);
+  second.receive({ type: 'subscribed', id: again.id, channel: 'items' });
+  second.receive({ type: 'snapshot', channel: 'items', rows: [{ id: 1 }, { id: 2 }], last: true });
+  assert.deepEqual(pages, [[1, true, false], [2, true, true]]);
+  assert.deepEqual(resyncs, [], 'the fresh snapshot is the reload');
   plank.close();
 });
 

@@ -7,11 +7,15 @@ import io.vertx.ext.web.handler.StaticHandler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.Properties;
 import java.util.Set;
 
 /** The API's description: {@code /openapi.json} and Swagger UI at {@code /docs}. */
 public final class ApiDocs {
-  private static final String SWAGGER_UI = "META-INF/resources/webjars/swagger-ui/5.34.1";
+  // The webjar's version, read from the webjar itself, so that a version bump in the pom cannot
+  // leave /docs pointing at a directory that no longer exists.
+  private static final String SWAGGER_UI =
+      "META-INF/resources/webjars/swagger-ui/" + webjarVersion("swagger-ui");
   // Only what our page loads: the webjar also ships an index.html and initializer that point at
   // the public Petstore demo, which must not appear under our name.
   private static final Set<String> SWAGGER_FILES =
@@ -49,6 +53,18 @@ public final class ApiDocs {
 
   private static void send(RoutingContext ctx, String contentType, Buffer body) {
     ctx.response().putHeader("Content-Type", contentType).end(body);
+  }
+
+  private static String webjarVersion(String artifact) {
+    String path = "META-INF/maven/org.webjars/" + artifact + "/pom.properties";
+    try (InputStream in = ApiDocs.class.getClassLoader().getResourceAsStream(path)) {
+      if (in == null) throw new IllegalStateException("missing resource " + path);
+      Properties properties = new Properties();
+      properties.load(in);
+      return properties.getProperty("version");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static Buffer resource(String name) {

@@ -9,11 +9,14 @@ import dev.plank.ws.WebSocketEndpoint;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -25,6 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebServer extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(WebServer.class);
+  private static final long READY_TIMEOUT_MS = 2_000;
 
   /** What the server needs from the rest of the node. */
   public record Parts(
@@ -104,6 +108,9 @@ public final class WebServer extends VerticleBase {
     parts
         .databaseCheck()
         .get()
+        // A probe wants an answer within its own timeout: an unreachable host or an exhausted pool
+        // would otherwise hold it for the pool's connect timeout (a minute).
+        .timeout(READY_TIMEOUT_MS, TimeUnit.MILLISECONDS)
         .onComplete(
             db -> {
               boolean ok = listener && db.succeeded();
@@ -125,14 +132,19 @@ public final class WebServer extends VerticleBase {
         .end(parts.metrics().scrape());
   }
 
+  /**
+   * Every failed request ends here, the REST API's included: a problem for the client, with nothing
+   * internal in it, and for a 5xx the cause in the log.
+   */
   private void failure(RoutingContext ctx) {
     int status = ctx.statusCode() >= 400 ? ctx.statusCode() : 500;
-    if (status >= 500 && ctx.failure() != null) {
+    if (status >= 500) {
       log.warn("{} {} failed", ctx.request().method(), ctx.normalizedPath(), ctx.failure());
     }
-    if (ctx.response().ended()) return;
     Problem.send(
-        ctx, status, status >= 500 ? "internal error; see the server log" : "request failed");
+        ctx,
+        status,
+        status >= 500 ? "Internal server error" : "The request could not be processed");
   }
 
   private static void json(RoutingContext ctx, int status, String body) {
@@ -141,17 +153,41 @@ public final class WebServer extends VerticleBase {
 
   /** Serves the dashboard: the bundle when one was built, else the sources as they are. */
   static final class Dashboard {
+    /** Vert.x knows no type for {@code .ts} and would send application/octet-stream. */
+    static final String TYPESCRIPT = "application/typescript; charset=utf-8";
+
     private Dashboard() {}
 
     static void mount(Router router) {
+      router
+          .route("/plank-client.d.ts")
+          .method(HttpMethod.GET)
+          .method(HttpMethod.HEAD)
+          .handler(
+              ctx -> {
+                // Set as the headers go out, so that it wins over whatever StaticHandler picks.
+                ctx.addHeadersEndHandler(
+                    v -> {
+                      if (ctx.response().getStatusCode() < 300) {
+                        ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, TYPESCRIPT);
+                      }
+                    });
+                ctx.next();
+              });
       ClassLoader loader = WebServer.class.getClassLoader();
-      String root =
-          loader.getResource("webroot-dist/index.html") != null ? "webroot-dist" : "webroot";
-      if (!root.equals("webroot")) {
-        router.get("/*").handler(StaticHandler.create(root).setCachingEnabled(false));
+      if (loader.getResource("webroot-dist/index.html") != null) {
+        files(router, "webroot-dist");
       }
       // The sources; with a bundle, still the fallback for /plank-client.js and its .d.ts.
-      router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
+      files(router, "webroot");
+    }
+
+    private static void files(Router router, String root) {
+      router
+          .route("/*")
+          .method(HttpMethod.GET)
+          .method(HttpMethod.HEAD)
+          .handler(StaticHandler.create(root).setCachingEnabled(false));
     }
   }
 }

@@ -318,6 +318,18 @@ class ItemsApiTest {
     assertProblem(send("PATCH", "/api/items/" + id, body), 400);
   }
 
+  @Test
+  void jsonOverTheParserLimitsIs400WithoutInternals() throws Exception {
+    String deep = "{\"name\":" + "[".repeat(100) + "]".repeat(100) + "}";
+    String longNumber = "{\"name\":\"a\",\"value\":" + "9".repeat(200) + "}";
+    for (String body : List.of(deep, longNumber)) {
+      String detail =
+          assertProblem(send("POST", "/api/items", body), 400).get("detail").textValue();
+      assertThat(detail).startsWith("Malformed JSON").contains("exceeds the maximum allowed");
+      assertThat(detail).doesNotContain("StreamReadConstraints").doesNotContain("`");
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"abc", "1.5", "99999999999999999999", "1e3", "%20"})
   void nonIntegerIdIs422(String id) throws Exception {
@@ -388,6 +400,21 @@ class ItemsApiTest {
     assertProblem(send("POST", "/api/items", "{\"name\":\"a\"}", "text/plain"), 415);
     assertProblem(send("POST", "/api/items", "name=a", "application/x-www-form-urlencoded"), 415);
     assertThat(plank.db().count("SELECT count(*) FROM public.items")).isZero();
+  }
+
+  @Test
+  void anUntypedBodyIsJsonExceptFromABrowser() throws Exception {
+    assertThat(send("POST", "/api/items", body("script", 1), null).statusCode()).isEqualTo(201);
+    // What a page on any site can send without a CORS preflight: fetch() of an untyped Blob
+    // (or navigator.sendBeacon) carries Origin and no Content-Type.
+    HttpRequest forged =
+        HttpRequest.newBuilder(URI.create(plank.httpUrl() + "/api/items"))
+            .header("Origin", "https://evil.example")
+            .POST(BodyPublishers.ofString(body("forged", 1)))
+            .build();
+    assertProblem(HTTP.send(forged, BodyHandlers.ofString()), 415);
+    assertThat(plank.db().count("SELECT count(*) FROM public.items WHERE name = 'forged'"))
+        .isZero();
   }
 
   @Test

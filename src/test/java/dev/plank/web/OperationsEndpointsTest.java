@@ -4,10 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.plank.support.TestPlank;
 import dev.plank.support.WsClient;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,6 +73,52 @@ class OperationsEndpointsTest {
     assertThat(response.statusCode()).isEqualTo(404);
     assertThat(response.headers().firstValue("content-type").orElse(""))
         .startsWith("application/problem+json");
+  }
+
+  @Test
+  void theClientLibraryIsServedWithItsTypes() throws Exception {
+    HttpResponse<String> js = get("/plank-client.js");
+    assertThat(js.statusCode()).isEqualTo(200);
+    assertThat(js.headers().firstValue("content-type").orElse("")).startsWith("text/javascript");
+    HttpResponse<String> types = get("/plank-client.d.ts");
+    assertThat(types.statusCode()).isEqualTo(200);
+    assertThat(types.headers().firstValue("content-type"))
+        .hasValue("application/typescript; charset=utf-8");
+    assertThat(types.body()).contains("export declare class Plank");
+    // HEAD as well as GET, as for any static file.
+    HttpResponse<Void> head =
+        http.send(
+            HttpRequest.newBuilder(URI.create(plank.httpUrl() + "/plank-client.d.ts"))
+                .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                .build(),
+            HttpResponse.BodyHandlers.discarding());
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.headers().firstValue("content-type"))
+        .hasValue("application/typescript; charset=utf-8");
+  }
+
+  @Test
+  void webSocketsAreNotCompressedPerConnection() throws Exception {
+    URI uri = URI.create(plank.httpUrl());
+    try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
+      socket.setSoTimeout(5_000);
+      String handshake =
+          "GET /ws HTTP/1.1\r\nHost: "
+              + uri.getAuthority()
+              + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+              + "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n";
+      socket.getOutputStream().write(handshake.getBytes(StandardCharsets.US_ASCII));
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+      List<String> head = new ArrayList<>();
+      for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) {
+        head.add(line.toLowerCase(Locale.ROOT));
+      }
+      assertThat(head.get(0)).contains("101");
+      assertThat(head).noneMatch(line -> line.startsWith("sec-websocket-extensions"));
+    }
   }
 
   @Test
