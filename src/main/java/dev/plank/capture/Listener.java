@@ -128,6 +128,8 @@ public final class Listener {
   private Future<PgConnection> listen(PgConnection conn) {
     conn.notificationHandler(this::onNotification);
     conn.closeHandler(v -> onClosed(conn));
+    // A dropped connection is reported once, by onClosed; not as a stack trace.
+    conn.exceptionHandler(err -> LOG.debug("Listener connection error: {}", err.getMessage()));
     return conn.query("LISTEN " + SchemaInstaller.CHANNEL)
         .execute()
         .map(conn)

@@ -29,6 +29,8 @@ public final class SchemaInstaller {
             checkVersion(conn)
                 .compose(
                     v -> conn.query("SELECT pg_advisory_xact_lock(" + INIT_LOCK + ")").execute())
+                // Every start after the first would log "already exists, skipping" notices.
+                .compose(v -> conn.query("SET LOCAL client_min_messages = warning").execute())
                 .compose(v -> conn.query(SCHEMA_SQL).execute())
                 .compose(v -> Catalog.describe(conn, tables))
                 .compose(infos -> installTriggers(conn, infos).map(infos)));

@@ -1,5 +1,6 @@
 package dev.plank.hub;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plank.capture.Change;
@@ -38,6 +39,7 @@ final class CatchUp {
   private final Subscription subscription;
   private final TableInfo table;
   private final Cursor since; // null for a snapshot
+  private final JsonNode requestId; // echoed in snapshot pages
   private final Context context;
   private final ChangeLog changeLog;
   private final FrameEncoder encoder;
@@ -49,6 +51,7 @@ final class CatchUp {
   CatchUp(
       Subscription subscription,
       TableInfo table,
+      JsonNode requestId,
       Cursor since,
       Context context,
       ChangeLog changeLog,
@@ -57,6 +60,7 @@ final class CatchUp {
     this.subscription = subscription;
     this.table = table;
     this.since = since;
+    this.requestId = requestId;
     this.context = context;
     this.changeLog = changeLog;
     this.encoder = encoder;
@@ -163,7 +167,7 @@ final class CatchUp {
   private void sendPage(Page page, boolean last) {
     subscription.subscriber.send(
         encoder.snapshotPage(
-            table.ref().channel(), page.rows, last, last ? reader.position() : null));
+            table.ref().channel(), requestId, page.rows, last, last ? reader.position() : null));
   }
 
   /** Rows of one snapshot message, bounded in count and size; rows the filter rejects are left. */

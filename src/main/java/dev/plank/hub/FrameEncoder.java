@@ -2,6 +2,7 @@ package dev.plank.hub;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plank.capture.Change;
@@ -46,11 +47,16 @@ final class FrameEncoder {
   }
 
   /** One page of a snapshot; the last one carries the cursor to resume from after it. */
-  byte[] snapshotPage(String channel, List<ObjectNode> rows, boolean last, Cursor position) {
+  byte[] snapshotPage(
+      String channel, JsonNode id, List<ObjectNode> rows, boolean last, Cursor position) {
     ByteArrayBuilder out = new ByteArrayBuilder(1024);
     try (JsonGenerator gen = json.createGenerator(out)) {
       gen.writeStartObject();
       gen.writeStringField("type", "snapshot");
+      if (id != null) {
+        gen.writeFieldName("id");
+        gen.writeTree(id);
+      }
       gen.writeStringField("channel", channel);
       gen.writeArrayFieldStart("rows");
       for (ObjectNode row : rows) gen.writeTree(row);

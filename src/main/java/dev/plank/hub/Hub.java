@@ -155,7 +155,15 @@ public final class Hub implements ChangeSink {
     Subscription subscription = new Subscription(subscriber, table.ref(), request.events(), filter);
     if (request.since() != null || request.snapshot()) {
       subscription.catchUp =
-          new CatchUp(subscription, table, request.since(), context, changeLog, encoder, json);
+          new CatchUp(
+              subscription,
+              table,
+              request.id(),
+              request.since(),
+              context,
+              changeLog,
+              encoder,
+              json);
     }
     if (index.put(subscription)) metrics.subscriptionsChanged(1);
     subscriber.subscribed(request.id(), table.ref().channel());

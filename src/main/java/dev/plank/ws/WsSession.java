@@ -136,7 +136,7 @@ final class WsSession implements Subscriber {
     try {
       message = json.readTree(text);
     } catch (JsonProcessingException e) {
-      rejected(null, ErrorCode.BAD_JSON, "message is not valid JSON: " + e.getOriginalMessage());
+      rejected(null, ErrorCode.BAD_JSON, "message is not valid JSON: " + jsonProblem(e));
       return;
     }
     try {
@@ -151,6 +151,11 @@ final class WsSession implements Subscriber {
     } catch (RequestException e) {
       rejected(e.id(), e.code(), e.getMessage());
     }
+  }
+
+  /** Jackson's message without its advice on which Java method to call. */
+  private static String jsonProblem(JsonProcessingException e) {
+    return e.getOriginalMessage().replaceAll(", from `[^`]*`", "");
   }
 
   @Override

@@ -68,8 +68,9 @@ class SnapshotTest {
   @Test
   void anEmptyTableGivesOneLastPage() {
     try (WsClient ws = WsClient.connect(plank.wsUrl())) {
-      ws.subscribe("items", "\"snapshot\":true");
+      ws.subscribe("items", "\"snapshot\":true,\"id\":\"s1\"");
       JsonNode page = ws.next();
+      assertThat(page.path("id").asText()).isEqualTo("s1");
       assertThat(page.path("rows").size()).isZero();
       assertThat(page.path("last").asBoolean()).isTrue();
     }
