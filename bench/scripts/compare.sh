@@ -2,6 +2,8 @@
 # Runs one bench scenario against two Plank jars, alternating, N times each, on a fresh database
 # per run, and prints every result row. Usage:
 #   bench/scripts/compare.sh BEFORE.jar AFTER.jar RUNS -- fanout --clients 1000 --rate 20 --duration 20
+# BEFORE_JAVA_OPTS / AFTER_JAVA_OPTS give each side its JVM options (the same jar twice compares
+# JVM settings).
 set -euo pipefail
 before=$1 after=$2 runs=$3; shift 4
 bench=${BENCH_JAR:-bench/target/plank-bench.jar}
@@ -9,9 +11,11 @@ port=${PLANK_BENCH_PORT:-8000}
 export DATABASE_URL=postgresql://postgres@127.0.0.1:5432/plank_bench
 for i in $(seq 1 "$runs"); do
   for label in before after; do
-    jar=$before; [[ $label == after ]] && jar=$after
+    jar=$before opts=${BEFORE_JAVA_OPTS:-}
+    [[ $label == after ]] && jar=$after opts=${AFTER_JAVA_OPTS:-}
     psql -q -h 127.0.0.1 -U postgres -c 'DROP DATABASE IF EXISTS plank_bench WITH (FORCE)' -c 'CREATE DATABASE plank_bench' >/dev/null
-    PLANK_PORT=$port java ${PLANK_JAVA_OPTS:-} -jar "$jar" >/tmp/plank-compare-server.log 2>&1 &
+    # shellcheck disable=SC2086 # options are words
+    PLANK_PORT=$port java $opts -jar "$jar" >/tmp/plank-compare-server.log 2>&1 &
     server=$!
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.2; done
     row=$(java -jar "$bench" "$@" --url "http://127.0.0.1:$port" 2>&1 | grep '^| [0-9]' | tail -1)

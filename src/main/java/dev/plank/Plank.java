@@ -21,6 +21,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgException;
@@ -58,7 +59,9 @@ public final class Plank implements AutoCloseable {
     this.embedded =
         settings.databaseUrl() == null ? EmbeddedDatabase.start(settings.dataDir()) : null;
     this.database = embedded != null ? embedded.url() : settings.databaseUrl();
-    this.vertx = Vertx.vertx();
+    // Netty's epoll transport costs about 7% less CPU per delivery than NIO (bench/README.md).
+    this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    log.debug("Network transport: {}", vertx.isNativeTransportEnabled() ? "epoll" : "NIO");
     ObjectMapper json = jsonMapper();
     this.pool =
         PgBuilder.pool()
