@@ -72,7 +72,14 @@ public final class Plank implements AutoCloseable {
     // A context of its own: the hub and the listener share one event loop and need no locks.
     this.changeLog = new ChangeLog(pool, json);
     this.hub =
-        new Hub(vertx.getOrCreateContext(), json, metrics, settings.maxSubscriptions(), changeLog);
+        new Hub(
+            vertx.getOrCreateContext(),
+            json,
+            metrics,
+            settings.maxSubscriptions(),
+            changeLog,
+            // Replays and snapshots leave half of the pool to REST and the listener's reads.
+            Math.max(1, settings.poolSize() / 2));
     this.listener =
         new Listener(
             vertx,

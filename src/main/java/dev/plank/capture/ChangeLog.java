@@ -29,7 +29,8 @@ public final class ChangeLog {
       )
       UPDATE plank.log_state SET
         pruned_seq = GREATEST(pruned_seq, (SELECT max(seq) FROM gone)),
-        pruned_xid = GREATEST(pruned_xid, (SELECT max(xid) FROM gone))
+        -- max(xid8) needs PostgreSQL 15; ordering works from 13 on.
+        pruned_xid = GREATEST(pruned_xid, (SELECT xid FROM gone ORDER BY xid DESC LIMIT 1))
       RETURNING (SELECT count(*) FROM gone)
       """;
 

@@ -54,9 +54,9 @@ public final class Listener {
   private final PublishedTransactions published = new PublishedTransactions();
   // Transactions the last catch-up read covered; their live notifications are duplicates.
   private PgSnapshot covered;
-  private boolean catchingUp;
+  private Promise<Void> firstLive; // completed once the first LISTEN is live
   private PgConnection connection;
-  private boolean live;
+  private volatile boolean live; // written on the context, read by /ready
   private boolean closed;
   private boolean everConnected;
   private long outageStartedNanos;
@@ -86,9 +86,13 @@ public final class Listener {
 
   /** Connects and listens; the future completes once the first LISTEN is in place. */
   public Future<Void> start() {
-    Promise<Void> firstLive = Promise.promise();
-    context.runOnContext(v -> connect(firstLive));
-    return firstLive.future();
+    Promise<Void> started = Promise.promise();
+    context.runOnContext(
+        v -> {
+          firstLive = started;
+          connect();
+        });
+    return started.future();
   }
 
   /** Whether the LISTEN is in place right now. Safe to read from any thread. */
@@ -109,7 +113,7 @@ public final class Listener {
     return done.future();
   }
 
-  private void connect(Promise<Void> firstLive) {
+  private void connect() {
     if (closed) return;
     PgConnection.connect(vertx, options)
         .compose(this::listen)
@@ -120,9 +124,9 @@ public final class Listener {
                 return;
               }
               connection = conn;
-              onListening(conn, firstLive);
+              onListening(conn);
             })
-        .onFailure(err -> onConnectFailed(err, firstLive));
+        .onFailure(this::onConnectFailed);
   }
 
   private Future<PgConnection> listen(PgConnection conn) {
@@ -140,8 +144,8 @@ public final class Listener {
    * The LISTEN is in place, so every commit from now on is notified. On the first connection that
    * fixes the starting position; after an outage, the log fills the gap first.
    */
-  private void onListening(PgConnection conn, Promise<Void> firstLive) {
-    Future<Void> ready = frontier == null ? startingPosition(conn) : catchUp();
+  private void onListening(PgConnection conn) {
+    Future<Void> ready = frontier == null ? startingPosition(conn) : catchUp(conn);
     onContext(ready)
         .onComplete(
             r -> {
@@ -156,7 +160,7 @@ public final class Listener {
               live = true;
               onLive();
               drain();
-              if (firstLive != null) firstLive.tryComplete();
+              firstLive.tryComplete();
             });
   }
 
@@ -165,50 +169,70 @@ public final class Listener {
         .map(
             rows -> {
               var row = rows.iterator().next();
-              if (frontier == null) {
-                frontier = new Cursor(row.getLong(1), PgSnapshot.parse(row.getString(0)).xmin());
-              }
+              // Everything this snapshot sees was committed before the LISTEN: not ours to send.
+              covered = PgSnapshot.parse(row.getString(0));
+              frontier = new Cursor(row.getLong(1), covered.xmin());
               return null;
             });
   }
 
-  /** Publishes, in seq order, the committed changes this node has not published yet. */
-  private Future<Void> catchUp() {
-    catchingUp = true;
+  /**
+   * Publishes, in seq order, the committed changes this node has not published yet. It serves the
+   * connection {@code conn} only: if that one drops meanwhile, the replay stops and the next
+   * connection's replay starts over from the frontier, so two never interleave.
+   */
+  private Future<Void> catchUp(PgConnection conn) {
     Cursor from = frontier;
     return onContext(changeLog.open())
         .compose(
             reader -> {
+              if (conn != connection) return abandon(reader);
               if (reader.expired(from)) {
                 LOG.error(
                     "Changes committed during the listener outage were pruned from the log before"
                         + " they could be replayed; asking every subscriber to resync");
                 sink.resyncAll("cursor_expired");
+                frontier = reader.position();
                 return finishCatchUp(reader, 0);
               }
-              return replayPage(reader, from, -1, 0);
-            })
-        .onComplete(r -> catchingUp = false);
+              return replayPage(conn, reader, from, -1, 0);
+            });
   }
 
-  private Future<Void> replayPage(LogReader reader, Cursor from, long afterSeq, long replayed) {
+  private Future<Void> replayPage(
+      PgConnection conn, LogReader reader, Cursor from, long afterSeq, long replayed) {
     return onContext(reader.changesAfter(from, null, null, afterSeq, CATCH_UP_PAGE))
         .compose(
             page -> {
+              if (conn != connection) return abandon(reader);
+              long sent = 0;
               for (Change change : page) {
-                if (!published.contains(change.xid())) publishNow(change);
+                if (alreadyPublished(change)) continue;
+                publishNow(change);
+                sent++;
               }
-              long total = replayed + page.size();
+              long total = replayed + sent;
               if (page.size() < CATCH_UP_PAGE) return finishCatchUp(reader, total);
-              return replayPage(reader, from, page.get(page.size() - 1).seq(), total);
+              return replayPage(conn, reader, from, page.get(page.size() - 1).seq(), total);
             },
             err -> reader.close().transform(v -> Future.failedFuture(err)));
   }
 
+  /** Published before the outage, or committed before the snapshot the last read covered. */
+  private boolean alreadyPublished(Change change) {
+    return published.contains(change.xid(), change.seq())
+        || (covered != null && covered.sees(change.xid()));
+  }
+
+  private Future<Void> abandon(LogReader reader) {
+    return reader.close().transform(v -> Future.failedFuture("connection replaced"));
+  }
+
   private Future<Void> finishCatchUp(LogReader reader, long replayed) {
     covered = reader.snapshot();
-    if (replayed > 0)
+    if (replayed > 0) {
       LOG.info("Replayed {} changes committed while the listener was away", replayed);
+    }
     return reader.close();
   }
 
@@ -231,14 +255,14 @@ public final class Listener {
     return OnContext.of(context, future);
   }
 
-  private void onConnectFailed(Throwable err, Promise<Void> firstLive) {
+  private void onConnectFailed(Throwable err) {
     if (closed) return;
     if (backoff.attempts() == 0 && everConnected) {
       LOG.warn("Listener cannot reconnect yet: {}; retrying with back-off", err.getMessage());
     } else {
       LOG.debug("Listener connect attempt failed: {}", err.getMessage());
     }
-    vertx.setTimer(backoff.next(), t -> connect(firstLive));
+    vertx.setTimer(backoff.next(), t -> connect());
   }
 
   private void onClosed(PgConnection conn) {
@@ -250,7 +274,7 @@ public final class Listener {
     outageStartedNanos = System.nanoTime();
     LOG.warn("Listener connection to PostgreSQL lost; reconnecting with back-off");
     sink.listenerDown();
-    vertx.setTimer(backoff.next(), t -> connect(null));
+    vertx.setTimer(backoff.next(), t -> connect());
   }
 
   private void onNotification(PgNotification notification) {
@@ -308,7 +332,13 @@ public final class Listener {
       if (head.succeeded()) {
         deliver(head.result());
       } else {
-        LOG.error("Skipping an unreadable change notification: {}", head.cause().getMessage());
+        // Skipping it would lose it for good; start over from the log instead, which has it.
+        LOG.error(
+            "A change could not be read ({}); reconnecting to replay it from the log",
+            head.cause().getMessage());
+        pending.clear();
+        if (connection != null) connection.close();
+        return;
       }
     }
   }
@@ -321,7 +351,7 @@ public final class Listener {
 
   private void publishNow(Change change) {
     if (frontier == null || change.seq() > frontier.seq()) frontier = change.cursor();
-    published.add(change.xid(), frontier.xmin());
+    published.add(change.xid(), change.seq(), frontier.xmin());
     sink.publish(change);
   }
 

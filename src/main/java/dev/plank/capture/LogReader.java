@@ -53,7 +53,13 @@ public final class LogReader {
               reader.lastSeq = row.getLong(3);
               return reader;
             })
-        .recover(err -> conn.close().transform(v -> Future.failedFuture(err)));
+        // Never hand the pool back a connection still inside this transaction.
+        .recover(
+            err ->
+                conn.query("ROLLBACK")
+                    .execute()
+                    .transform(v -> conn.close())
+                    .transform(v -> Future.failedFuture(err)));
   }
 
   public PgSnapshot snapshot() {

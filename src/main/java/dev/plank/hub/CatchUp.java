@@ -12,11 +12,14 @@ import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.PreparedStatement;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +38,8 @@ final class CatchUp {
   static final int SNAPSHOT_PAGE_ROWS = 500;
   static final int SNAPSHOT_PAGE_BYTES = 256 * 1024;
   static final int MAX_WAITING = 100_000;
+  static final int SLICE_BYTES = 256 * 1024;
+  static final long DRAIN_DEADLINE_MS = 30_000;
 
   private final Subscription subscription;
   private final TableInfo table;
@@ -45,8 +50,11 @@ final class CatchUp {
   private final FrameEncoder encoder;
   private final ObjectMapper json;
   private final ArrayDeque<Change> waiting = new ArrayDeque<>();
+  private final Runnable onDone; // tells the hub a read slot is free
   private LogReader reader;
+  private PreparedStatement statement; // a snapshot's, closed when done
   private boolean overflowed;
+  private boolean finished;
 
   CatchUp(
       Subscription subscription,
@@ -56,7 +64,8 @@ final class CatchUp {
       Context context,
       ChangeLog changeLog,
       FrameEncoder encoder,
-      ObjectMapper json) {
+      ObjectMapper json,
+      Runnable onDone) {
     this.subscription = subscription;
     this.table = table;
     this.since = since;
@@ -65,6 +74,7 @@ final class CatchUp {
     this.changeLog = changeLog;
     this.encoder = encoder;
     this.json = json;
+    this.onDone = onDone;
   }
 
   /** A live change for this subscription that arrived while the read runs. */
@@ -81,35 +91,45 @@ final class CatchUp {
   }
 
   void start() {
-    here(changeLog.open())
-        .onSuccess(
-            opened -> {
-              reader = opened;
-              if (!active()) finish(false);
-              else if (since == null) snapshot();
-              else if (reader.expired(since)) resync("cursor_expired");
-              else replay(-1);
-            })
-        .onFailure(this::failed);
+    step(
+        changeLog.open(),
+        opened -> {
+          reader = opened;
+          if (!active()) finish(false);
+          else if (since == null) snapshot();
+          else if (reader.expired(since)) resync("cursor_expired");
+          else replay(-1);
+        });
   }
 
   private void replay(long afterSeq) {
     TableRef ref = table.ref();
-    here(reader.changesAfter(since, ref.schema(), ref.name(), afterSeq, REPLAY_PAGE))
-        .onSuccess(
-            page -> {
-              if (!active()) {
-                finish(false);
-                return;
-              }
-              for (Change change : page) {
-                if (subscription.matches(change))
-                  subscription.subscriber.send(encoder.encode(change));
-              }
-              if (page.size() < REPLAY_PAGE) finish(false);
-              else afterDrain(() -> replay(page.get(page.size() - 1).seq()));
-            })
-        .onFailure(this::failed);
+    step(
+        reader.changesAfter(since, ref.schema(), ref.name(), afterSeq, REPLAY_PAGE),
+        page -> send(page, 0));
+  }
+
+  /** Sends a replay page in slices of about {@link #SLICE_BYTES}, each once the client has room. */
+  private void send(List<Change> page, int from) {
+    if (!active()) {
+      finish(false);
+      return;
+    }
+    int bytes = 0;
+    for (int i = from; i < page.size(); i++) {
+      Change change = page.get(i);
+      if (!subscription.matches(change)) continue;
+      byte[] frame = encoder.encode(change);
+      subscription.subscriber.send(frame);
+      bytes += frame.length;
+      if (bytes >= SLICE_BYTES && i + 1 < page.size()) {
+        int next = i + 1;
+        afterDrain(() -> send(page, next));
+        return;
+      }
+    }
+    if (page.size() < REPLAY_PAGE) finish(false);
+    else afterDrain(() -> replay(page.get(page.size() - 1).seq()));
   }
 
   private void snapshot() {
@@ -120,9 +140,12 @@ final class CatchUp {
             + " t WHERE "
             + subscription.filter().toSql(params)
             + orderByPrimaryKey();
-    here(reader.connection().prepare(sql))
-        .onSuccess(statement -> readRows(statement.cursor(Tuple.from(params)), new Page()))
-        .onFailure(this::failed);
+    step(
+        reader.connection().prepare(sql),
+        prepared -> {
+          statement = prepared;
+          readRows(prepared.cursor(Tuple.from(params)), new Page());
+        });
   }
 
   private String orderByPrimaryKey() {
@@ -133,27 +156,26 @@ final class CatchUp {
   }
 
   private void readRows(io.vertx.sqlclient.Cursor rows, Page page) {
-    here(rows.read(SNAPSHOT_BATCH))
-        .onSuccess(
-            batch -> {
-              if (!active()) {
-                finish(false);
-                return;
-              }
-              for (Row row : batch) page.add(row.getString(0));
-              boolean more = rows.hasMore();
-              if (!more) {
-                sendPage(page, true);
-                rows.close();
-                finish(false);
-              } else if (page.isFull()) {
-                sendPage(page, false);
-                afterDrain(() -> readRows(rows, new Page()));
-              } else {
-                readRows(rows, page);
-              }
-            })
-        .onFailure(this::failed);
+    step(
+        rows.read(SNAPSHOT_BATCH),
+        batch -> {
+          if (!active()) {
+            finish(false);
+            return;
+          }
+          for (Row row : batch) page.add(row.getString(0));
+          boolean more = rows.hasMore();
+          if (!more) {
+            sendPage(page, true);
+            rows.close();
+            finish(false);
+          } else if (page.isFull()) {
+            sendPage(page, false);
+            afterDrain(() -> readRows(rows, new Page()));
+          } else {
+            readRows(rows, page);
+          }
+        });
   }
 
   private ObjectNode parse(String row) {
@@ -193,6 +215,7 @@ final class CatchUp {
   }
 
   private void failed(Throwable err) {
+    if (finished) return;
     log.warn(
         "Catching up a subscription to {} failed: {}; asking the client to resync",
         table.ref().channel(),
@@ -206,7 +229,10 @@ final class CatchUp {
    * when the client reloads anyway.
    */
   private void finish(boolean all) {
-    if (reader != null) reader.close();
+    if (finished) return;
+    finished = true;
+    release();
+    onDone.run();
     if (subscription.catchUp != this) return;
     subscription.catchUp = null;
     if (!active() || overflowed) return;
@@ -216,14 +242,61 @@ final class CatchUp {
       }
     }
     waiting.clear();
+    // Notifications still on their way may carry changes the read already sent; the hub drops
+    // them with this snapshot from now on.
+    if (!all) subscription.seam = reader.snapshot();
+  }
+
+  /** Closes the statement (server-side, it outlives the transaction) and ends the read. */
+  private void release() {
+    if (reader == null) return;
+    Future<Void> closed = statement == null ? Future.succeededFuture() : statement.close();
+    closed.onComplete(r -> reader.close());
   }
 
   private boolean active() {
     return subscription.slot >= 0 && subscription.subscriber.isOpen() && !overflowed;
   }
 
+  /**
+   * Runs {@code next} once the client has room. A client that makes none within {@link
+   * #DRAIN_DEADLINE_MS} is cut as a slow consumer: it must not hold a pooled connection and an open
+   * snapshot for ever.
+   */
   private void afterDrain(Runnable next) {
-    here(subscription.subscriber.whenWritable()).onComplete(r -> next.run());
+    Vertx vertx = context.owner();
+    long deadline =
+        vertx.setTimer(
+            DRAIN_DEADLINE_MS,
+            t -> {
+              if (active()) subscription.subscriber.tooSlow();
+            });
+    step(
+        subscription.subscriber.whenWritable(),
+        v -> {
+          vertx.cancelTimer(deadline);
+          if (active()) next.run();
+          else finish(false);
+        });
+  }
+
+  /**
+   * Continues with the outcome on the hub's context; a failure or a throw ends in {@link #failed}.
+   */
+  private <T> void step(Future<T> future, Consumer<T> next) {
+    here(future)
+        .onComplete(
+            r -> {
+              if (r.failed()) {
+                failed(r.cause());
+                return;
+              }
+              try {
+                next.accept(r.result());
+              } catch (RuntimeException e) {
+                failed(e);
+              }
+            });
   }
 
   private <T> Future<T> here(Future<T> future) {

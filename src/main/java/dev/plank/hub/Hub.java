@@ -9,6 +9,7 @@ import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import dev.plank.metrics.PlankMetrics;
 import io.vertx.core.Context;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -36,6 +37,9 @@ public final class Hub implements ChangeSink {
   private final SubscriptionIndex index = new SubscriptionIndex();
   // Requests that arrived before the catalog was known or while the listener was not live.
   private final List<Runnable> parked = new ArrayList<>();
+  private final int maxCatchUps;
+  private final ArrayDeque<CatchUp> catchUpsWaiting = new ArrayDeque<>();
+  private int catchUpsRunning;
   private Map<String, TableInfo> channels; // null until the captured tables are known
   private boolean live;
 
@@ -44,7 +48,9 @@ public final class Hub implements ChangeSink {
       ObjectMapper json,
       PlankMetrics metrics,
       int maxSubscriptions,
-      ChangeLog changeLog) {
+      ChangeLog changeLog,
+      int maxCatchUps) {
+    this.maxCatchUps = maxCatchUps;
     this.context = context;
     this.json = json;
     this.changeLog = changeLog;
@@ -73,11 +79,17 @@ public final class Hub implements ChangeSink {
   }
 
   public void unsubscribe(Subscriber subscriber, String channel, JsonNode id) {
-    context.runOnContext(
-        v -> {
-          if (index.remove(subscriber, TableRef.parse(channel))) metrics.subscriptionsChanged(-1);
-          subscriber.unsubscribed(id, TableRef.parse(channel).channel());
-        });
+    context.runOnContext(v -> doUnsubscribe(subscriber, channel, id));
+  }
+
+  private void doUnsubscribe(Subscriber subscriber, String channel, JsonNode id) {
+    if (!parked.isEmpty()) {
+      // A subscribe that waits for the listener must not overtake this unsubscribe.
+      parked.add(() -> doUnsubscribe(subscriber, channel, id));
+      return;
+    }
+    if (index.remove(subscriber, TableRef.parse(channel))) metrics.subscriptionsChanged(-1);
+    subscriber.unsubscribed(id, TableRef.parse(channel).channel());
   }
 
   public void disconnect(Subscriber subscriber) {
@@ -92,6 +104,7 @@ public final class Hub implements ChangeSink {
     for (int i = 0, n = subscriptions.size(); i < n; i++) {
       Subscription subscription = subscriptions.get(i);
       if (!subscription.matches(change)) continue;
+      if (subscription.seam != null && subscription.seam.sees(change.xid())) continue;
       if (subscription.catchUp != null) {
         subscription.catchUp.hold(change);
         continue;
@@ -163,11 +176,28 @@ public final class Hub implements ChangeSink {
               context,
               changeLog,
               encoder,
-              json);
+              json,
+              this::catchUpDone);
     }
     if (index.put(subscription)) metrics.subscriptionsChanged(1);
     subscriber.subscribed(request.id(), table.ref().channel());
-    if (subscription.catchUp != null) subscription.catchUp.start();
+    if (subscription.catchUp != null) startCatchUp(subscription.catchUp);
+  }
+
+  /** Each catch-up holds a pooled connection while it reads: at most a few run at once. */
+  private void startCatchUp(CatchUp catchUp) {
+    if (catchUpsRunning < maxCatchUps) {
+      catchUpsRunning++;
+      catchUp.start();
+    } else {
+      catchUpsWaiting.add(catchUp);
+    }
+  }
+
+  private void catchUpDone() {
+    catchUpsRunning--;
+    CatchUp next = catchUpsWaiting.poll();
+    if (next != null) startCatchUp(next);
   }
 
   private void releaseParked() {

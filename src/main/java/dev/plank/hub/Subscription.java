@@ -1,6 +1,7 @@
 package dev.plank.hub;
 
 import dev.plank.capture.Change;
+import dev.plank.capture.PgSnapshot;
 import dev.plank.db.TableRef;
 import java.util.EnumSet;
 import java.util.Set;
@@ -13,6 +14,7 @@ final class Subscription {
   private final Filter filter;
   int slot = -1; // position in its channel's list, -1 once removed; owned by the hub's context
   CatchUp catchUp; // while a replay or snapshot runs, else null; owned by the hub's context
+  PgSnapshot seam; // the catch-up's read: changes it saw were sent; owned by the hub's context
 
   Subscription(Subscriber subscriber, TableRef table, Set<Change.Op> events, Filter filter) {
     this.subscriber = subscriber;

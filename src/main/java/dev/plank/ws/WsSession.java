@@ -88,6 +88,7 @@ final class WsSession implements Subscriber {
   }
 
   Future<Void> close(short code, String reason) {
+    outbox.close(); // what waits is dropped; clients resume from their cursor
     return ws.close(code, reason);
   }
 
@@ -102,6 +103,7 @@ final class WsSession implements Subscriber {
     if (pinged > heard) {
       if (nowNanos - pinged >= intervalNanos) {
         log.debug("Closing a WebSocket that stopped answering pings");
+        outbox.close();
         ws.close((short) 1001, "ping timeout");
       }
     } else if (nowNanos - heard >= intervalNanos) {
@@ -119,6 +121,7 @@ final class WsSession implements Subscriber {
     if (!frame.isText() && !frame.isBinary() && !frame.isContinuation()) return;
     if (!frame.isContinuation()) inbound.start(frame.isText());
     if (!inbound.append(frame.binaryData())) {
+      outbox.close();
       ws.close((short) 1009, "message too big (limit " + inbound.limit() + " bytes)");
       return;
     }
@@ -182,6 +185,7 @@ final class WsSession implements Subscriber {
     if (!open || !cutOff.compareAndSet(false, true)) return;
     log.info("Closing a slow consumer: its outbound queue passed the limit");
     onSlowConsumer.run();
+    outbox.close(); // nothing may follow the Close frame
     ws.close((short) 1008, "slow consumer");
   }
 
@@ -205,7 +209,7 @@ final class WsSession implements Subscriber {
 
   @Override
   public boolean isOpen() {
-    return open;
+    return open && !cutOff.get();
   }
 
   private void reply(JsonNode id, String type, String channel) {

@@ -99,8 +99,17 @@ class ListenerRecoveryTest {
           CompletableFuture.runAsync(
               () -> {
                 try {
-                  for (int i = 0; i < rows; i++) {
-                    plank.db().execute("INSERT INTO items(name, value) VALUES ('gap', ?)", i);
+                  // Mostly one row per transaction; every tenth writes three in one.
+                  for (int i = 0; i < rows; ) {
+                    int n = i % 10 == 0 && i + 3 <= rows ? 3 : 1;
+                    plank
+                        .db()
+                        .execute(
+                            "INSERT INTO items(name, value)"
+                                + " SELECT 'gap', g FROM generate_series(?::int, ?::int) g",
+                            i,
+                            i + n - 1);
+                    i += n;
                     Thread.sleep(3);
                   }
                 } catch (InterruptedException e) {
