@@ -36,8 +36,8 @@ final class CatchUp {
   static final int REPLAY_PAGE = 500;
   static final int SNAPSHOT_BATCH = 100;
   static final int SNAPSHOT_PAGE_ROWS = 500;
-  static final int SNAPSHOT_PAGE_BYTES = 256 * 1024;
   static final int MAX_WAITING = 100_000;
+  // Bytes sent before waiting for the client to make room, for replay slices and snapshot pages.
   static final int SLICE_BYTES = 256 * 1024;
   static final long DRAIN_DEADLINE_MS = 30_000;
 
@@ -205,7 +205,7 @@ final class CatchUp {
     }
 
     boolean isFull() {
-      return rows.size() >= SNAPSHOT_PAGE_ROWS || bytes >= SNAPSHOT_PAGE_BYTES;
+      return rows.size() >= SNAPSHOT_PAGE_ROWS || bytes >= SLICE_BYTES;
     }
   }
 

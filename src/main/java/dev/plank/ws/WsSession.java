@@ -87,8 +87,12 @@ final class WsSession implements Subscriber {
             });
   }
 
+  /**
+   * Closes with a code. What waits in the outbox is dropped (the client resumes from its cursor),
+   * and nothing may follow the Close frame.
+   */
   Future<Void> close(short code, String reason) {
-    outbox.close(); // what waits is dropped; clients resume from their cursor
+    outbox.close();
     return ws.close(code, reason);
   }
 
@@ -103,8 +107,7 @@ final class WsSession implements Subscriber {
     if (pinged > heard) {
       if (nowNanos - pinged >= intervalNanos) {
         log.debug("Closing a WebSocket that stopped answering pings");
-        outbox.close();
-        ws.close((short) 1001, "ping timeout");
+        close((short) 1001, "ping timeout");
       }
     } else if (nowNanos - heard >= intervalNanos) {
       pingSentNanos = nowNanos;
@@ -121,8 +124,7 @@ final class WsSession implements Subscriber {
     if (!frame.isText() && !frame.isBinary() && !frame.isContinuation()) return;
     if (!frame.isContinuation()) inbound.start(frame.isText());
     if (!inbound.append(frame.binaryData())) {
-      outbox.close();
-      ws.close((short) 1009, "message too big (limit " + inbound.limit() + " bytes)");
+      close((short) 1009, "message too big (limit " + inbound.limit() + " bytes)");
       return;
     }
     if (!frame.isFinal()) return;
@@ -185,8 +187,7 @@ final class WsSession implements Subscriber {
     if (!open || !cutOff.compareAndSet(false, true)) return;
     log.info("Closing a slow consumer: its outbound queue passed the limit");
     onSlowConsumer.run();
-    outbox.close(); // nothing may follow the Close frame
-    ws.close((short) 1008, "slow consumer");
+    close((short) 1008, "slow consumer");
   }
 
   @Override
