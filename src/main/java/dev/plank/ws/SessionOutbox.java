@@ -5,9 +5,8 @@ import io.netty.channel.Channel;
 import io.netty.util.internal.PlatformDependent;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -30,7 +29,8 @@ final class SessionOutbox {
   private final Queue<byte[]> frames = PlatformDependent.newMpscQueue();
   private final AtomicLong queuedBytes = new AtomicLong();
   private final AtomicBoolean scheduled = new AtomicBoolean();
-  private final List<Promise<Void>> roomWaiters = new ArrayList<>(); // guarded by itself
+  // Checked on every flush, filled only while a replay waits: a lock-free queue keeps it cheap.
+  private final Queue<Promise<Void>> roomWaiters = new ConcurrentLinkedQueue<>();
   private volatile boolean closed; // overflowed or disconnected: nothing more is written
 
   SessionOutbox(Channel channel, LoopWriter writer, long maxBytes, Runnable onOverflow) {
@@ -75,11 +75,9 @@ final class SessionOutbox {
 
   /** Completes when nothing waits here and the socket takes more: replays go page by page. */
   Future<Void> whenRoom() {
+    if (closed) return Future.succeededFuture();
     Promise<Void> promise = Promise.promise();
-    synchronized (roomWaiters) {
-      if (closed) return Future.succeededFuture();
-      roomWaiters.add(promise);
-    }
+    roomWaiters.add(promise);
     schedule(); // a pass on the event loop releases it as soon as there is room
     return promise.future();
   }
@@ -104,12 +102,7 @@ final class SessionOutbox {
   }
 
   private void releaseWaiters() {
-    List<Promise<Void>> ready;
-    synchronized (roomWaiters) {
-      if (roomWaiters.isEmpty()) return;
-      ready = new ArrayList<>(roomWaiters);
-      roomWaiters.clear();
-    }
-    ready.forEach(Promise::tryComplete);
+    Promise<Void> waiter;
+    while ((waiter = roomWaiters.poll()) != null) waiter.tryComplete();
   }
 }
