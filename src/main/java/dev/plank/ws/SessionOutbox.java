@@ -2,6 +2,9 @@ package dev.plank.ws;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundInvoker;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.internal.PlatformDependent;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -12,17 +15,21 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The frames on their way to one client, bounded in bytes. Frames are whole WebSocket frames,
- * encoded once per change and shared; they are written straight into the Netty pipeline on the
- * connection's event loop, skipping Vert.x's per-write machinery. While the socket keeps up the
- * queue is empty; when the client stops reading, Netty's buffer fills to its high-water mark (64
- * KiB), frames wait here, counted, and past the bound the client is closed as a slow consumer, so
- * it costs at most its bound.
+ * encoded once per change and shared; they are written straight to the socket on the connection's
+ * event loop, skipping Vert.x's per-write machinery and the pipeline's handlers. While the socket
+ * keeps up the queue is empty; when the client stops reading, Netty's buffer fills to its
+ * high-water mark (64 KiB), frames wait here, counted, and past the bound the client is closed as a
+ * slow consumer, so it costs at most its bound.
  *
  * <p>{@link #offer} is called from any thread (the hub's context, the connection's event loop);
  * {@link #flush} runs on the connection's event loop only, the single consumer of the queue.
  */
 final class SessionOutbox {
-  private final Channel channel; // writes pass the pipeline's frame encoders untouched
+  private final Channel channel;
+  // Frames are complete on the wire, so the pipeline's handlers (Vert.x's chunked writer, the
+  // WebSocket encoders) would only pass them on: writing from the first handler's context hands
+  // them straight to the socket's head. Not with TLS, which must see every byte.
+  private final boolean direct;
   private final LoopWriter writer;
   private final long maxBytes;
   private final Runnable onOverflow;
@@ -35,6 +42,7 @@ final class SessionOutbox {
 
   SessionOutbox(Channel channel, LoopWriter writer, long maxBytes, Runnable onOverflow) {
     this.channel = channel;
+    this.direct = channel.pipeline().get(SslHandler.class) == null;
     this.writer = writer;
     this.maxBytes = maxBytes;
     this.onOverflow = onOverflow;
@@ -62,15 +70,21 @@ final class SessionOutbox {
       discard();
       return;
     }
+    ChannelOutboundInvoker out = writeTarget();
     boolean wrote = false;
     byte[] frame;
     while (channel.isWritable() && (frame = frames.poll()) != null) {
-      channel.write(Unpooled.wrappedBuffer(frame), channel.voidPromise());
+      out.write(Unpooled.wrappedBuffer(frame), channel.voidPromise());
       queuedBytes.addAndGet(-frame.length);
       wrote = true;
     }
-    if (wrote) channel.flush();
+    if (wrote) out.flush();
     if (frames.isEmpty() && channel.isWritable()) releaseWaiters();
+  }
+
+  private ChannelOutboundInvoker writeTarget() {
+    ChannelHandlerContext first = direct ? channel.pipeline().firstContext() : null;
+    return first != null ? first : channel;
   }
 
   /** Completes when nothing waits here and the socket takes more: replays go page by page. */
