@@ -3,7 +3,7 @@
 # per run, and prints every result row. Usage:
 #   bench/scripts/compare.sh BEFORE.jar AFTER.jar RUNS -- fanout --clients 1000 --rate 20 --duration 20
 # BEFORE_JAVA_OPTS / AFTER_JAVA_OPTS give each side its JVM options (the same jar twice compares
-# JVM settings).
+# JVM settings); BENCH_JAVA_OPTS the load generator's (default -XX:+UseParallelGC, see README).
 set -euo pipefail
 before=$1 after=$2 runs=$3; shift 4
 bench=${BENCH_JAR:-bench/target/plank-bench.jar}
@@ -18,7 +18,8 @@ for i in $(seq 1 "$runs"); do
     PLANK_PORT=$port java $opts -jar "$jar" >/tmp/plank-compare-server.log 2>&1 &
     server=$!
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.2; done
-    row=$(java -jar "$bench" "$@" --url "http://127.0.0.1:$port" 2>&1 | grep '^| [0-9]' | tail -1)
+    # shellcheck disable=SC2086 # options are words
+    row=$(java ${BENCH_JAVA_OPTS--XX:+UseParallelGC} -jar "$bench" "$@" --url "http://127.0.0.1:$port" 2>&1 | grep '^| [0-9]' | tail -1)
     echo "$label run $i: $row"
     kill "$server"; wait "$server" 2>/dev/null || true
   done
