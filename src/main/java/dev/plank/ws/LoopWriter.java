@@ -1,5 +1,7 @@
 package dev.plank.ws;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.PlatformDependent;
 import java.util.Queue;
@@ -16,6 +18,10 @@ final class LoopWriter {
   private final Queue<SessionOutbox> pending = PlatformDependent.newMpscQueue();
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private final Runnable writeAll = this::writeAll;
+  // The loop's copy of the change being written, in direct memory: the socket needs the bytes
+  // off-heap, and one copy per loop replaces one per session. Kept for one pass, on the loop.
+  private byte[] cachedFrame;
+  private ByteBuf cachedBuffer;
 
   LoopWriter(EventExecutor loop) {
     this.loop = loop;
@@ -27,9 +33,30 @@ final class LoopWriter {
     if (scheduled.compareAndSet(false, true)) loop.execute(writeAll);
   }
 
+  /**
+   * The frame as a buffer for one write, sharing the pass's off-heap copy of the last frame seen:
+   * the sessions of a change all get the same array, one after another. In a pass only.
+   */
+  ByteBuf buffer(byte[] frame, ByteBufAllocator alloc) {
+    if (frame != cachedFrame) {
+      if (cachedBuffer != null) cachedBuffer.release();
+      cachedBuffer = alloc.directBuffer(frame.length).writeBytes(frame);
+      cachedFrame = frame;
+    }
+    return cachedBuffer.retainedDuplicate();
+  }
+
   private void writeAll() {
     scheduled.set(false);
-    SessionOutbox outbox;
-    while ((outbox = pending.poll()) != null) outbox.flush();
+    try {
+      SessionOutbox outbox;
+      while ((outbox = pending.poll()) != null) outbox.flush();
+    } finally {
+      if (cachedBuffer != null) {
+        cachedBuffer.release(); // the writes in flight hold their own references
+        cachedBuffer = null;
+        cachedFrame = null;
+      }
+    }
   }
 }

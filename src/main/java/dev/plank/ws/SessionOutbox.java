@@ -1,6 +1,5 @@
 package dev.plank.ws;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundInvoker;
@@ -22,7 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * slow consumer, so it costs at most its bound.
  *
  * <p>{@link #offer} is called from any thread (the hub's context, the connection's event loop);
- * {@link #flush} runs on the connection's event loop only, the single consumer of the queue.
+ * {@link #flush} runs in the {@link LoopWriter}'s pass on the connection's event loop only, the
+ * single consumer of the queue.
  */
 final class SessionOutbox {
   private final Channel channel;
@@ -63,7 +63,15 @@ final class SessionOutbox {
     schedule();
   }
 
-  /** Writes what waits while the channel is writable, with one flush; on the event loop. */
+  /** The socket drained: what waits goes out in the loop writer's next pass. */
+  void resume() {
+    schedule();
+  }
+
+  /**
+   * Writes what waits while the channel is writable, with one flush; on the event loop, from the
+   * loop writer's pass only.
+   */
   void flush() {
     scheduled.set(false);
     if (closed) {
@@ -74,7 +82,7 @@ final class SessionOutbox {
     boolean wrote = false;
     byte[] frame;
     while (channel.isWritable() && (frame = frames.poll()) != null) {
-      out.write(Unpooled.wrappedBuffer(frame), channel.voidPromise());
+      out.write(writer.buffer(frame, channel.alloc()), channel.voidPromise());
       queuedBytes.addAndGet(-frame.length);
       wrote = true;
     }

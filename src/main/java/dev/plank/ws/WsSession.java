@@ -81,7 +81,7 @@ final class WsSession implements Subscriber {
             new ChannelInboundHandlerAdapter() {
               @Override
               public void channelWritabilityChanged(ChannelHandlerContext c) {
-                if (c.channel().isWritable()) outbox.flush();
+                if (c.channel().isWritable()) outbox.resume();
                 c.fireChannelWritabilityChanged();
               }
             });
