@@ -59,7 +59,7 @@ public final class Plank implements AutoCloseable {
     this.embedded =
         settings.databaseUrl() == null ? EmbeddedDatabase.start(settings.dataDir()) : null;
     this.database = embedded != null ? embedded.url() : settings.databaseUrl();
-    // Netty's epoll transport costs about 7% less CPU per delivery than NIO (bench/README.md).
+    // Netty's epoll transport costs about 7% less CPU per delivery than NIO (fanout bench).
     // One event loop per core, not Vert.x's two: the hub then shares a loop with half of the
     // sessions and writes to them without a hand-off (fanout to 1,000 clients: p50 -20%).
     int cores = Runtime.getRuntime().availableProcessors();
