@@ -2,6 +2,7 @@ package dev.plank.ws;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.PlatformDependent;
 import java.util.Queue;
@@ -35,15 +36,28 @@ final class LoopWriter {
 
   /**
    * The frame as a buffer for one write, sharing the pass's off-heap copy of the last frame seen:
-   * the sessions of a change all get the same array, one after another. In a pass only.
+   * when each session has one frame waiting, the sessions of a change ask for the same array one
+   * after another. In a pass only.
    */
   ByteBuf buffer(byte[] frame, ByteBufAllocator alloc) {
     if (frame != cachedFrame) {
-      if (cachedBuffer != null) cachedBuffer.release();
-      cachedBuffer = alloc.directBuffer(frame.length).writeBytes(frame);
+      dropCached();
+      try {
+        cachedBuffer = alloc.directBuffer(frame.length).writeBytes(frame);
+      } catch (OutOfMemoryError e) {
+        // Out of direct memory: hand Netty the heap bytes; its own copy fails this write alone.
+        return Unpooled.wrappedBuffer(frame);
+      }
       cachedFrame = frame;
     }
     return cachedBuffer.retainedDuplicate();
+  }
+
+  private void dropCached() {
+    ByteBuf previous = cachedBuffer;
+    cachedBuffer = null;
+    cachedFrame = null;
+    if (previous != null) previous.release(); // the writes in flight hold their own references
   }
 
   private void writeAll() {
@@ -52,11 +66,9 @@ final class LoopWriter {
       SessionOutbox outbox;
       while ((outbox = pending.poll()) != null) outbox.flush();
     } finally {
-      if (cachedBuffer != null) {
-        cachedBuffer.release(); // the writes in flight hold their own references
-        cachedBuffer = null;
-        cachedFrame = null;
-      }
+      dropCached();
+      // After a flush threw, the outboxes still queued would otherwise wait for another pass.
+      if (!pending.isEmpty() && scheduled.compareAndSet(false, true)) loop.execute(writeAll);
     }
   }
 }

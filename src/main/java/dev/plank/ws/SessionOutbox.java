@@ -1,5 +1,7 @@
 package dev.plank.ws;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundInvoker;
@@ -82,12 +84,17 @@ final class SessionOutbox {
     boolean wrote = false;
     byte[] frame;
     while (channel.isWritable() && (frame = frames.poll()) != null) {
-      out.write(writer.buffer(frame, channel.alloc()), channel.voidPromise());
+      out.write(bufferFor(frame), channel.voidPromise());
       queuedBytes.addAndGet(-frame.length);
       wrote = true;
     }
     if (wrote) out.flush();
     if (frames.isEmpty() && channel.isWritable()) releaseWaiters();
+  }
+
+  // TLS would write into a shared buffer (its coalescing queue appends to the first one it holds).
+  private ByteBuf bufferFor(byte[] frame) {
+    return direct ? writer.buffer(frame, channel.alloc()) : Unpooled.wrappedBuffer(frame);
   }
 
   private ChannelOutboundInvoker writeTarget() {
