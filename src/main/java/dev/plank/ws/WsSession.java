@@ -121,6 +121,11 @@ final class WsSession implements Subscriber {
    */
   private void onFrame(WebSocketFrame frame) {
     lastHeardNanos = System.nanoTime();
+    if (frame.isClose()) {
+      // Vert.x answers with its own Close frame; no change frame may follow it on the wire.
+      outbox.close();
+      return;
+    }
     if (!frame.isText() && !frame.isBinary() && !frame.isContinuation()) return;
     if (!frame.isContinuation()) inbound.start(frame.isText());
     if (!inbound.append(frame.binaryData())) {
