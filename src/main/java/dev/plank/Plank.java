@@ -60,8 +60,9 @@ public final class Plank implements AutoCloseable {
         settings.databaseUrl() == null ? EmbeddedDatabase.start(settings.dataDir()) : null;
     this.database = embedded != null ? embedded.url() : settings.databaseUrl();
     // Netty's epoll transport costs about 7% less CPU per delivery than NIO (fanout bench).
-    // One event loop per core, not Vert.x's two: the hub then shares a loop with half of the
-    // sessions and writes to them without a hand-off (fanout to 1,000 clients: p50 -20%).
+    // One event loop per core, not Vert.x's two: the hub then shares a loop with a share of the
+    // sessions and fewer threads compete for the cores (fanout to 1,000 clients on 2 cores: p50
+    // -20%). The price: a long task on the hub's loop delays every change.
     int cores = Runtime.getRuntime().availableProcessors();
     this.vertx =
         Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(cores));
