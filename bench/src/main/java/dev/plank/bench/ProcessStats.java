@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,22 +73,11 @@ final class ProcessStats {
   static PostgresCpu postgresCpu() {
     long ticks = 0;
     int processes = 0;
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC, "[0-9]*")) {
-      for (Path dir : dirs) {
-        long pid;
-        try {
-          pid = Long.parseLong(dir.getFileName().toString());
-        } catch (NumberFormatException e) {
-          continue;
-        }
-        if (!"postgres".equals(comm(pid))) continue;
-        long[] f = statFields(pid);
-        if (f == null) continue;
-        ticks += f[0] + f[1] + f[2] + f[3];
-        processes++;
-      }
-    } catch (IOException e) {
-      // not Linux: report zero processes
+    for (long pid : postgresPids()) {
+      long[] f = statFields(pid);
+      if (f == null) continue;
+      ticks += f[0] + f[1] + f[2] + f[3];
+      processes++;
     }
     return new PostgresCpu(ticks, processes);
   }
@@ -101,34 +91,45 @@ final class ProcessStats {
   static Map<Long, Long> databaseBackendTicks(String database) {
     Map<Long, Long> ticks = new HashMap<>();
     if (database == null || database.isEmpty()) return ticks;
+    for (long pid : postgresPids()) {
+      String title;
+      try {
+        title = new String(Files.readAllBytes(PROC.resolve(pid + "/cmdline"))).replace('\0', ' ');
+      } catch (IOException e) {
+        continue;
+      }
+      if (!title.startsWith("postgres: ")) continue;
+      // "postgres:", then the cluster name with its colon when cluster_name is set, the user,
+      // the database. Background processes ("checkpointer", ...) have no database there.
+      String[] words = title.trim().split("\\s+");
+      int user = words.length > 1 && words[1].endsWith(":") ? 2 : 1;
+      if (words.length <= user + 1 || !words[user + 1].equals(database)) continue;
+      long[] f = statFields(pid);
+      if (f != null) ticks.put(pid, f[0] + f[1]);
+    }
+    return ticks;
+  }
+
+  /** Every process id in /proc; empty where there is no /proc. */
+  private static List<Long> pids() {
+    List<Long> pids = new ArrayList<>();
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC, "[0-9]*")) {
       for (Path dir : dirs) {
-        long pid;
         try {
-          pid = Long.parseLong(dir.getFileName().toString());
+          pids.add(Long.parseLong(dir.getFileName().toString()));
         } catch (NumberFormatException e) {
-          continue;
+          // not a process
         }
-        if (!"postgres".equals(comm(pid))) continue;
-        String title;
-        try {
-          title = new String(Files.readAllBytes(dir.resolve("cmdline"))).replace('\0', ' ');
-        } catch (IOException e) {
-          continue;
-        }
-        if (!title.startsWith("postgres: ")) continue;
-        // "postgres:", then the cluster name with its colon when cluster_name is set, the user,
-        // the database. Background processes ("checkpointer", ...) have no database there.
-        String[] words = title.trim().split("\\s+");
-        int user = words.length > 1 && words[1].endsWith(":") ? 2 : 1;
-        if (words.length <= user + 1 || !words[user + 1].equals(database)) continue;
-        long[] f = statFields(pid);
-        if (f != null) ticks.put(pid, f[0] + f[1]);
       }
     } catch (IOException e) {
       // not Linux
     }
-    return ticks;
+    return pids;
+  }
+
+  /** The processes whose command name is {@code postgres}: postmaster, backends, workers. */
+  private static List<Long> postgresPids() {
+    return pids().stream().filter(pid -> "postgres".equals(comm(pid))).toList();
   }
 
   /** Sum of CPU ticks over the PostgreSQL processes seen, and how many there were. */
@@ -144,31 +145,21 @@ final class ProcessStats {
     if (inode == null) return OptionalLong.empty();
     String target = "socket:[" + inode + "]";
     long self = ProcessHandle.current().pid();
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(PROC, "[0-9]*")) {
-      for (Path dir : dirs) {
-        long pid;
-        try {
-          pid = Long.parseLong(dir.getFileName().toString());
-        } catch (NumberFormatException e) {
-          continue;
-        }
-        if (pid == self) continue;
-        try (DirectoryStream<Path> fds = Files.newDirectoryStream(dir.resolve("fd"))) {
-          for (Path fd : fds) {
-            try {
-              if (Files.readSymbolicLink(fd).toString().equals(target)) {
-                return OptionalLong.of(pid);
-              }
-            } catch (IOException e) {
-              // fd closed meanwhile
+    for (long pid : pids()) {
+      if (pid == self) continue;
+      try (DirectoryStream<Path> fds = Files.newDirectoryStream(PROC.resolve(pid + "/fd"))) {
+        for (Path fd : fds) {
+          try {
+            if (Files.readSymbolicLink(fd).toString().equals(target)) {
+              return OptionalLong.of(pid);
             }
+          } catch (IOException e) {
+            // fd closed meanwhile
           }
-        } catch (IOException | SecurityException e) {
-          // not ours to read, or gone
         }
+      } catch (IOException | SecurityException e) {
+        // not ours to read, or gone
       }
-    } catch (IOException e) {
-      // not Linux
     }
     return OptionalLong.empty();
   }
