@@ -87,6 +87,10 @@ static void reader(int port, int clients, long expected, int size) {
     }
   }
   double cpu = cpu_seconds() - cpu0;
+  if (got == 0) {
+    printf("reader: received nothing in 5 s\n");
+    return;
+  }
   qsort(lat, got, sizeof(int64_t), cmp_i64);
   printf("reader: received %ld/%ld, latency ms p50 %.3f p90 %.3f p99 %.3f max %.3f, "
          "reader CPU %.2f s = %.2f s per million\n",
@@ -101,7 +105,10 @@ int main(int argc, char **argv) {
   }
   int clients = atoi(argv[1]), rate = atoi(argv[2]), seconds = atoi(argv[3]);
   int size = atoi(argv[4]);
-  if (size < 8) size = 8;
+  if (clients < 1 || rate < 1 || seconds < 1 || size < 8 || size > 65536) {
+    fprintf(stderr, "floor: CLIENTS, RATE and SECONDS must be at least 1, BYTES 8 to 65536\n");
+    return 2;
+  }
   int rounds = rate * seconds;
   int ls = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET};
