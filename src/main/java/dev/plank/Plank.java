@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plank.api.ItemsApi;
 import dev.plank.capture.Backoff;
 import dev.plank.capture.ChangeLog;
-import dev.plank.capture.Listener;
+import dev.plank.capture.ChangeSource;
+import dev.plank.capture.notify.TriggerSource;
 import dev.plank.config.DatabaseUrl;
 import dev.plank.config.Settings;
 import dev.plank.db.Catalog;
@@ -47,7 +48,7 @@ public final class Plank implements AutoCloseable {
   private final Pool pool;
   private final ChangeLog changeLog;
   private final Hub hub;
-  private final Listener listener;
+  private final ChangeSource capture;
   private final WebSocketEndpoint webSocket;
   private final WebServer.Parts webParts;
   private final Promise<Void> databaseReady = Promise.promise();
@@ -85,25 +86,25 @@ public final class Plank implements AutoCloseable {
             changeLog,
             // Replays and snapshots leave half of the pool to REST and the listener's reads.
             Math.max(1, settings.poolSize() / 2));
-    this.listener =
-        new Listener(
+    this.capture =
+        new TriggerSource(
             vertx,
             hub.context(),
             new PgConnectOptions(database.connectOptions())
                 .addProperty("application_name", "plank-listener"),
             pool,
+            changeLog,
             hub,
             metrics,
             json,
-            new Backoff(100, 5_000),
-            changeLog);
+            new Backoff(100, 5_000));
     this.webSocket =
         new WebSocketEndpoint(
             hub, json, metrics, settings.maxFrameBytes(), settings.maxQueueBytes());
     ItemsApi items = new ItemsApi(pool, json);
     this.webParts =
         new WebServer.Parts(
-            settings, items, webSocket, metrics, listener::isLive, this::checkDatabase);
+            settings, items, webSocket, metrics, capture::isLive, this::checkDatabase);
   }
 
   /**
@@ -153,7 +154,7 @@ public final class Plank implements AutoCloseable {
         .onSuccess(
             infos -> {
               hub.tablesReady(infos);
-              listener.start().onComplete(databaseReady);
+              capture.start().onComplete(databaseReady);
               vertx.setPeriodic(settings.pruneInterval().toMillis(), t -> prune());
             })
         .onFailure(
@@ -211,7 +212,7 @@ public final class Plank implements AutoCloseable {
     closing = true;
     Future<Void> goodbyes = webSocket.closeAll((short) 1001, "server shutting down");
     return Future.any(goodbyes, vertx.timer(1_000))
-        .transform(v -> listener.close())
+        .transform(v -> capture.close())
         .transform(v -> pool.close())
         .transform(v -> vertx.close())
         .onComplete(

@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plank.capture.Change;
-import dev.plank.capture.ChangeLog;
-import dev.plank.capture.Cursor;
-import dev.plank.capture.LogReader;
+import dev.plank.capture.History;
+import dev.plank.capture.HistoryRead;
 import dev.plank.capture.OnContext;
+import dev.plank.capture.Position;
 import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import io.vertx.core.Context;
@@ -43,15 +43,15 @@ final class CatchUp {
 
   private final Subscription subscription;
   private final TableInfo table;
-  private final Cursor since; // null for a snapshot
+  private final Position since; // null for a snapshot
   private final JsonNode requestId; // echoed in snapshot pages
   private final Context context;
-  private final ChangeLog changeLog;
+  private final History history;
   private final FrameEncoder encoder;
   private final ObjectMapper json;
   private final ArrayDeque<Change> waiting = new ArrayDeque<>();
   private final Runnable onDone; // tells the hub a read slot is free
-  private LogReader reader;
+  private HistoryRead reader;
   private PreparedStatement statement; // a snapshot's, closed when done
   private boolean overflowed;
   private boolean finished;
@@ -60,9 +60,9 @@ final class CatchUp {
       Subscription subscription,
       TableInfo table,
       JsonNode requestId,
-      Cursor since,
+      Position since,
       Context context,
-      ChangeLog changeLog,
+      History history,
       FrameEncoder encoder,
       ObjectMapper json,
       Runnable onDone) {
@@ -71,7 +71,7 @@ final class CatchUp {
     this.since = since;
     this.requestId = requestId;
     this.context = context;
-    this.changeLog = changeLog;
+    this.history = history;
     this.encoder = encoder;
     this.json = json;
     this.onDone = onDone;
@@ -92,7 +92,7 @@ final class CatchUp {
 
   void start() {
     step(
-        changeLog.open(),
+        history.open(),
         opened -> {
           reader = opened;
           if (!active()) finish(false);
@@ -103,10 +103,7 @@ final class CatchUp {
   }
 
   private void replay(long afterSeq) {
-    TableRef ref = table.ref();
-    step(
-        reader.changesAfter(since, ref.schema(), ref.name(), afterSeq, REPLAY_PAGE),
-        page -> send(page, 0));
+    step(reader.changesAfter(since, table.ref(), afterSeq, REPLAY_PAGE), page -> send(page, 0));
   }
 
   /** Sends a replay page in slices of about {@link #SLICE_BYTES}, each once the client has room. */
@@ -237,14 +234,14 @@ final class CatchUp {
     subscription.catchUp = null;
     if (!active() || overflowed) return;
     for (Change change : waiting) {
-      if (all || !reader.snapshot().sees(change.xid())) {
+      if (all || !reader.seam().sees(change.xid())) {
         subscription.subscriber.send(encoder.encode(change));
       }
     }
     waiting.clear();
     // Notifications still on their way may carry changes the read already sent; the hub drops
     // them with this snapshot from now on.
-    if (!all) subscription.seam = reader.snapshot();
+    if (!all) subscription.seam = reader.seam();
   }
 
   /** Closes the statement (server-side, it outlives the transaction) and ends the read. */

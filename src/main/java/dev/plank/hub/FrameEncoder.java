@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plank.capture.Change;
-import dev.plank.capture.Cursor;
+import dev.plank.capture.Position;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
@@ -37,7 +37,7 @@ final class FrameEncoder {
         gen.writeTree(change.old());
       }
       gen.writeNumberField("seq", change.seq());
-      gen.writeStringField("cursor", change.cursor().toString());
+      gen.writeStringField("cursor", change.position().toString());
       gen.writeStringField("ts", change.ts());
       gen.writeEndObject();
     } catch (IOException e) {
@@ -48,7 +48,7 @@ final class FrameEncoder {
 
   /** One page of a snapshot; the last one carries the cursor to resume from after it. */
   byte[] snapshotPage(
-      String channel, JsonNode id, List<ObjectNode> rows, boolean last, Cursor position) {
+      String channel, JsonNode id, List<ObjectNode> rows, boolean last, Position position) {
     ByteArrayBuilder out = new ByteArrayBuilder(1024);
     try (JsonGenerator gen = json.createGenerator(out)) {
       gen.writeStartObject();

@@ -3,8 +3,8 @@ package dev.plank.hub;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plank.capture.Change;
-import dev.plank.capture.ChangeLog;
 import dev.plank.capture.ChangeSink;
+import dev.plank.capture.History;
 import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import dev.plank.metrics.PlankMetrics;
@@ -30,7 +30,7 @@ public final class Hub implements ChangeSink {
 
   private final Context context;
   private final ObjectMapper json;
-  private final ChangeLog changeLog;
+  private final History history;
   private final FrameEncoder encoder;
   private final PlankMetrics metrics;
   private final int maxSubscriptions;
@@ -48,12 +48,12 @@ public final class Hub implements ChangeSink {
       ObjectMapper json,
       PlankMetrics metrics,
       int maxSubscriptions,
-      ChangeLog changeLog,
+      History history,
       int maxCatchUps) {
     this.maxCatchUps = maxCatchUps;
     this.context = context;
     this.json = json;
-    this.changeLog = changeLog;
+    this.history = history;
     this.encoder = new FrameEncoder(json);
     this.metrics = metrics;
     this.maxSubscriptions = maxSubscriptions;
@@ -174,7 +174,7 @@ public final class Hub implements ChangeSink {
               request.id(),
               request.since(),
               context,
-              changeLog,
+              history,
               encoder,
               json,
               this::catchUpDone);

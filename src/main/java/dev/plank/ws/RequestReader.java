@@ -2,7 +2,7 @@ package dev.plank.ws;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.plank.capture.Change;
-import dev.plank.capture.Cursor;
+import dev.plank.capture.Position;
 import dev.plank.hub.ErrorCode;
 import dev.plank.hub.SubscribeRequest;
 import java.util.EnumSet;
@@ -39,7 +39,7 @@ final class RequestReader {
   }
 
   private Request subscribe(JsonNode id, JsonNode message) throws RequestException {
-    Cursor since = since(id, message.get("since"));
+    Position since = since(id, message.get("since"));
     boolean snapshot = snapshot(id, message.get("snapshot"));
     if (since != null && snapshot) {
       throw new RequestException(
@@ -59,10 +59,10 @@ final class RequestReader {
             snapshot));
   }
 
-  private static Cursor since(JsonNode id, JsonNode since) throws RequestException {
+  private static Position since(JsonNode id, JsonNode since) throws RequestException {
     if (since == null || since.isNull()) return null;
     try {
-      if (since.isTextual()) return Cursor.parse(since.textValue());
+      if (since.isTextual()) return Position.parse(since.textValue());
     } catch (IllegalArgumentException e) {
       // reported below
     }
