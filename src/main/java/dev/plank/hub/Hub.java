@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plank.capture.Change;
 import dev.plank.capture.ChangeSink;
 import dev.plank.capture.History;
+import dev.plank.capture.OnContext;
 import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import dev.plank.metrics.PlankMetrics;
@@ -18,12 +19,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Matches each change against the subscriptions of its channel and hands one shared encoded frame
- * to every matching subscriber. Subscribe and unsubscribe requests from sessions are queued onto
- * the hub's context, so the index needs no locks and no lock is held while writing.
+ * Matches each change against the subscriptions of its channel and hands it to every matching
+ * subscriber, encoded once per protocol ({@link ChangeCodec}) and shared. It knows no wire format.
+ * Subscribe and unsubscribe requests from sessions are queued onto the hub's context, so the index
+ * needs no locks and no lock is held while writing.
  *
  * <p>All mutable state is owned by {@code context}; the public methods may be called from any
- * thread.
+ * thread, the {@link ChangeSink} ones on the context only (the change source runs there).
  */
 public final class Hub implements ChangeSink {
   private static final Logger log = LoggerFactory.getLogger(Hub.class);
@@ -31,17 +33,17 @@ public final class Hub implements ChangeSink {
   private final Context context;
   private final ObjectMapper json;
   private final History history;
-  private final FrameEncoder encoder;
   private final PlankMetrics metrics;
   private final int maxSubscriptions;
-  private final SubscriptionIndex index = new SubscriptionIndex();
+  private final SubscriptionIndex index = new SubscriptionIndex(); // owned by the hub's context
+  private final EncodedChange encoded = new EncodedChange(); // owned by the hub's context
   // Requests that arrived before the catalog was known or while the listener was not live.
-  private final List<Runnable> parked = new ArrayList<>();
+  private final List<Runnable> parked = new ArrayList<>(); // owned by the hub's context
   private final int maxCatchUps;
-  private final ArrayDeque<CatchUp> catchUpsWaiting = new ArrayDeque<>();
-  private int catchUpsRunning;
-  private Map<String, TableInfo> channels; // null until the captured tables are known
-  private boolean live;
+  private final ArrayDeque<CatchUp> catchUpsWaiting = new ArrayDeque<>(); // the hub's context
+  private int catchUpsRunning; // owned by the hub's context
+  private Map<String, TableInfo> channels; // null until the tables are known; the hub's context
+  private boolean live; // the change source is live; owned by the hub's context
 
   public Hub(
       Context context,
@@ -54,7 +56,6 @@ public final class Hub implements ChangeSink {
     this.context = context;
     this.json = json;
     this.history = history;
-    this.encoder = new FrameEncoder(json);
     this.metrics = metrics;
     this.maxSubscriptions = maxSubscriptions;
   }
@@ -98,41 +99,48 @@ public final class Hub implements ChangeSink {
 
   @Override
   public void publish(Change change) {
+    assert OnContext.owns(context);
     List<Subscription> subscriptions = index.channel(change.table());
-    byte[] frame = null;
     int sent = 0;
-    for (int i = 0, n = subscriptions.size(); i < n; i++) {
-      Subscription subscription = subscriptions.get(i);
-      if (!subscription.matches(change)) continue;
-      if (subscription.seam != null && subscription.seam.sees(change.xid())) continue;
-      if (subscription.catchUp != null) {
-        subscription.catchUp.hold(change);
-        continue;
+    try {
+      for (int i = 0, n = subscriptions.size(); i < n; i++) {
+        Subscription subscription = subscriptions.get(i);
+        if (!subscription.matches(change)) continue;
+        if (subscription.seam != null && subscription.seam.sees(change.xid())) continue;
+        if (subscription.catchUp != null) {
+          subscription.catchUp.hold(change);
+          continue;
+        }
+        subscription.subscriber.send(encoded.frame(subscription.codec, change));
+        sent++;
       }
-      if (frame == null) frame = encoder.encode(change);
-      subscription.subscriber.send(frame);
-      sent++;
+    } finally {
+      encoded.clear();
     }
     metrics.messagesSent(sent);
   }
 
   @Override
   public void listenerUp() {
+    assert OnContext.owns(context);
     live = true;
     releaseParked();
   }
 
   @Override
   public void listenerDown() {
+    assert OnContext.owns(context);
     live = false;
   }
 
   @Override
   public void resyncAll(String reason) {
+    assert OnContext.owns(context);
     index.forEach(s -> s.subscriber.resync(s.table.channel(), reason));
   }
 
   private void doSubscribe(Subscriber subscriber, SubscribeRequest request) {
+    assert OnContext.owns(context);
     if (!subscriber.isOpen()) return;
     if (channels == null || !live) {
       // Acknowledging now could let a write made after the ack go unseen.
@@ -143,7 +151,7 @@ public final class Hub implements ChangeSink {
     if (table == null) {
       subscriber.rejected(
           request.id(),
-          ErrorCode.UNKNOWN_CHANNEL,
+          Refusal.UNKNOWN_CHANNEL,
           "unknown channel '"
               + request.channel()
               + "' (captured: "
@@ -155,13 +163,13 @@ public final class Hub implements ChangeSink {
     try {
       filter = FilterParser.parse(request.filter(), table);
     } catch (FilterException e) {
-      subscriber.rejected(request.id(), ErrorCode.BAD_FILTER, e.getMessage());
+      subscriber.rejected(request.id(), Refusal.BAD_FILTER, e.getMessage());
       return;
     }
     if (!index.contains(subscriber, table.ref()) && index.count(subscriber) >= maxSubscriptions) {
       subscriber.rejected(
           request.id(),
-          ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+          Refusal.TOO_MANY_SUBSCRIPTIONS,
           "a connection may hold at most " + maxSubscriptions + " subscriptions");
       return;
     }
@@ -175,7 +183,6 @@ public final class Hub implements ChangeSink {
               request.since(),
               context,
               history,
-              encoder,
               json,
               this::catchUpDone);
     }

@@ -1,11 +1,11 @@
-package dev.plank.ws;
+package dev.plank.protocol.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.plank.capture.Change;
 import dev.plank.capture.Position;
-import dev.plank.hub.ErrorCode;
 import dev.plank.hub.SubscribeRequest;
 import java.util.EnumSet;
+import java.util.Locale;
 import java.util.Set;
 
 /** Checks the shape of a client message and turns it into a {@link Request}. */
@@ -105,7 +105,7 @@ final class RequestReader {
     EnumSet<Change.Op> ops = EnumSet.noneOf(Change.Op.class);
     for (JsonNode event : events) {
       try {
-        ops.add(Change.Op.valueOf(event.asText("").toUpperCase()));
+        ops.add(Change.Op.valueOf(event.asText("").toUpperCase(Locale.ROOT)));
       } catch (IllegalArgumentException e) {
         throw new RequestException(
             id, ErrorCode.BAD_REQUEST, expected + " (got " + shorten(event.toString()) + ")");
