@@ -4,6 +4,7 @@ import dev.plank.metrics.PlankMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,18 +16,18 @@ import org.slf4j.LoggerFactory;
 public final class PruneTask {
   private static final Logger log = LoggerFactory.getLogger(PruneTask.class);
 
-  private final ChangeLog changeLog;
-  private final Duration retention;
-  private final long maxRows;
+  private final Supplier<Future<Long>> prune; // one batch; answers how many changes it deleted
   private final PlankMetrics metrics;
   private volatile boolean pruning; // set by the timer, cleared when the prune completes
   private volatile boolean stopped;
   private volatile long timer = -1;
 
   public PruneTask(ChangeLog changeLog, Duration retention, long maxRows, PlankMetrics metrics) {
-    this.changeLog = changeLog;
-    this.retention = retention;
-    this.maxRows = maxRows;
+    this(() -> changeLog.prune(retention, maxRows), metrics);
+  }
+
+  PruneTask(Supplier<Future<Long>> prune, PlankMetrics metrics) {
+    this.prune = prune;
     this.metrics = metrics;
   }
 
@@ -45,7 +46,7 @@ public final class PruneTask {
     pruning = true;
     Future<Long> pruned;
     try {
-      pruned = changeLog.prune(retention, maxRows);
+      pruned = prune.get();
     } catch (RuntimeException e) {
       pruned = Future.failedFuture(e);
     }
