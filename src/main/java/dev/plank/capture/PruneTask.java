@@ -19,8 +19,8 @@ public final class PruneTask {
   private final Supplier<Future<Long>> prune; // one batch; answers how many changes it deleted
   private final PlankMetrics metrics;
   private volatile boolean pruning; // set by the timer, cleared when the prune completes
-  private volatile boolean stopped;
-  private volatile long timer = -1;
+  private volatile boolean stopped; // set by close, from any thread
+  private volatile long timer = -1; // set once by start
 
   public PruneTask(ChangeLog changeLog, Duration retention, long maxRows, PlankMetrics metrics) {
     this(() -> changeLog.prune(retention, maxRows), metrics);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plank.capture.Change;
 import dev.plank.capture.History;
 import dev.plank.capture.HistoryRead;
+import dev.plank.capture.OnContext;
 import dev.plank.capture.Position;
 import dev.plank.db.TableInfo;
 import io.vertx.core.Context;
@@ -34,6 +35,7 @@ final class CatchUp {
   private final ObjectMapper json;
   private final WaitingChanges waiting;
   private final Pacer pacer;
+  private final Context context; // the hub's, which owns every field below
   private final Runnable onDone; // tells the hub a read slot is free
   private HistoryRead read;
   private SnapshotRead snapshot; // a snapshot's, closed when done
@@ -55,6 +57,7 @@ final class CatchUp {
     this.history = history;
     this.json = json;
     this.onDone = onDone;
+    this.context = context;
     // The read is far behind the live stream; the client resumes later from its cursor.
     this.waiting = new WaitingChanges(subscription.subscriber::tooSlow);
     this.pacer =
@@ -67,6 +70,7 @@ final class CatchUp {
   }
 
   void start() {
+    assert OnContext.owns(context);
     pacer.step(
         history.open(),
         opened -> {
@@ -111,6 +115,7 @@ final class CatchUp {
    * when the client reloads anyway.
    */
   private void finish(boolean all) {
+    assert OnContext.owns(context);
     if (finished) return;
     finished = true;
     release();

@@ -84,6 +84,7 @@ public final class Hub implements ChangeSink {
   }
 
   private void doUnsubscribe(Subscriber subscriber, String channel, JsonNode id) {
+    assert OnContext.owns(context);
     if (!parked.isEmpty()) {
       // A subscribe that waits for the listener must not overtake this unsubscribe.
       parked.add(() -> doUnsubscribe(subscriber, channel, id));
@@ -208,6 +209,7 @@ public final class Hub implements ChangeSink {
   }
 
   private void releaseParked() {
+    assert OnContext.owns(context);
     if (channels == null || !live || parked.isEmpty()) return;
     List<Runnable> waiting = new ArrayList<>(parked);
     parked.clear();

@@ -45,6 +45,7 @@ final class GapReplay {
    * and the next connection's replay starts over from the frontier, so two never interleave.
    */
   Future<Void> beforeLive(PgConnection conn, BooleanSupplier current) {
+    assert OnContext.owns(context);
     return dedup.hasStarted() ? catchUp(current) : startingPosition(conn);
   }
 

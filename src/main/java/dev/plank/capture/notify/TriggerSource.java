@@ -93,6 +93,7 @@ public final class TriggerSource implements ChangeSource {
 
     @Override
     public void live() {
+      assert OnContext.owns(context);
       live = true;
       sink.listenerUp();
       drain();
@@ -113,6 +114,7 @@ public final class TriggerSource implements ChangeSource {
 
     @Override
     public void lost() {
+      assert OnContext.owns(context);
       live = false;
       sink.listenerDown();
     }
