@@ -5,16 +5,20 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plank.api.ItemsApi;
 import dev.plank.capture.Backoff;
 import dev.plank.capture.ChangeLog;
-import dev.plank.capture.Listener;
+import dev.plank.capture.ChangeSource;
+import dev.plank.capture.PruneTask;
+import dev.plank.capture.notify.TriggerSource;
 import dev.plank.config.DatabaseUrl;
 import dev.plank.config.Settings;
 import dev.plank.db.Catalog;
+import dev.plank.db.DatabaseErrors;
 import dev.plank.db.EmbeddedDatabase;
 import dev.plank.db.SchemaInstaller;
 import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import dev.plank.hub.Hub;
 import dev.plank.metrics.PlankMetrics;
+import dev.plank.protocol.v1.V1Protocol;
 import dev.plank.web.WebServer;
 import dev.plank.ws.WebSocketEndpoint;
 import io.vertx.core.DeploymentOptions;
@@ -24,17 +28,17 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Plank node: wires configuration, database, listener, hub and web server together, and takes
- * them down again in the reverse order.
+ * One Plank node: wires configuration, database, change source, hub, protocols and web server
+ * together, and takes them down again in the reverse order.
  */
 public final class Plank implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Plank.class);
@@ -45,14 +49,13 @@ public final class Plank implements AutoCloseable {
   private final Vertx vertx;
   private final PlankMetrics metrics = new PlankMetrics();
   private final Pool pool;
-  private final ChangeLog changeLog;
   private final Hub hub;
-  private final Listener listener;
+  private final ChangeSource capture;
   private final WebSocketEndpoint webSocket;
   private final WebServer.Parts webParts;
+  private final PruneTask pruneTask;
   private final Promise<Void> databaseReady = Promise.promise();
   private volatile boolean closing;
-  private volatile boolean pruning; // one prune at a time from this node's timer
 
   private Plank(Settings settings) {
     this.settings = settings;
@@ -74,8 +77,10 @@ public final class Plank implements AutoCloseable {
             .connectingTo(database.connectOptions().addProperty("application_name", "plank"))
             .using(vertx)
             .build();
-    // A context of its own: the hub and the listener share one event loop and need no locks.
-    this.changeLog = new ChangeLog(pool, json);
+    // A context of its own: the hub and the change source share one event loop and need no locks.
+    ChangeLog changeLog = new ChangeLog(pool, json);
+    this.pruneTask =
+        new PruneTask(changeLog, settings.logRetention(), settings.logMaxRows(), metrics);
     this.hub =
         new Hub(
             vertx.getOrCreateContext(),
@@ -85,25 +90,28 @@ public final class Plank implements AutoCloseable {
             changeLog,
             // Replays and snapshots leave half of the pool to REST and the listener's reads.
             Math.max(1, settings.poolSize() / 2));
-    this.listener =
-        new Listener(
+    this.capture =
+        new TriggerSource(
             vertx,
             hub.context(),
             new PgConnectOptions(database.connectOptions())
                 .addProperty("application_name", "plank-listener"),
             pool,
+            changeLog,
             hub,
             metrics,
             json,
-            new Backoff(100, 5_000),
-            changeLog);
+            new Backoff(100, 5_000));
     this.webSocket =
         new WebSocketEndpoint(
-            hub, json, metrics, settings.maxFrameBytes(), settings.maxQueueBytes());
+            Map.of("/ws", new V1Protocol(hub, json)),
+            metrics,
+            settings.maxFrameBytes(),
+            settings.maxQueueBytes());
     ItemsApi items = new ItemsApi(pool, json);
     this.webParts =
         new WebServer.Parts(
-            settings, items, webSocket, metrics, listener::isLive, this::checkDatabase);
+            settings, items, webSocket, metrics, capture::isLive, this::checkDatabase);
   }
 
   /**
@@ -153,13 +161,13 @@ public final class Plank implements AutoCloseable {
         .onSuccess(
             infos -> {
               hub.tablesReady(infos);
-              listener.start().onComplete(databaseReady);
-              vertx.setPeriodic(settings.pruneInterval().toMillis(), t -> prune());
+              capture.start().onComplete(databaseReady);
+              pruneTask.start(vertx, settings.pruneInterval());
             })
         .onFailure(
             err -> {
               if (closing) return;
-              if (isFatal(err)) {
+              if (DatabaseErrors.isFatal(err)) {
                 databaseReady.tryFail(err);
                 return;
               }
@@ -173,45 +181,17 @@ public final class Plank implements AutoCloseable {
             });
   }
 
-  /** Connection problems are worth retrying; a wrong table name or password is not. */
-  private static boolean isFatal(Throwable err) {
-    if (err instanceof PgException pg) {
-      String state = pg.getSqlState() == null ? "" : pg.getSqlState();
-      return !state.startsWith("08") && !state.startsWith("57P");
-    }
-    return !(err instanceof java.io.IOException)
-        && !(err instanceof io.vertx.core.VertxException)
-        && !(err.getCause() instanceof java.io.IOException);
-  }
-
-  /** Keeps the change log within its retention; one node at a time does the work. */
-  private void prune() {
-    if (closing || pruning) return;
-    pruning = true;
-    changeLog
-        .prune(settings.logRetention(), settings.logMaxRows())
-        .onComplete(
-            r -> {
-              pruning = false;
-              if (r.failed()) {
-                log.warn("Pruning the change log failed: {}", r.cause().getMessage());
-              } else if (r.result() > 0) {
-                metrics.changesPruned(r.result());
-                log.info("Pruned {} changes from the log", r.result());
-              }
-            });
-  }
-
   private Future<Void> checkDatabase() {
     return pool.query("SELECT 1").execute().mapEmpty();
   }
 
-  /** Closes WebSockets with 1001, then the listener, the pool and the embedded database. */
+  /** Closes WebSockets with 1001, then the change source, the pool and the embedded database. */
   public Future<Void> closeAsync() {
     closing = true;
+    pruneTask.stop(vertx);
     Future<Void> goodbyes = webSocket.closeAll((short) 1001, "server shutting down");
     return Future.any(goodbyes, vertx.timer(1_000))
-        .transform(v -> listener.close())
+        .transform(v -> capture.close())
         .transform(v -> pool.close())
         .transform(v -> vertx.close())
         .onComplete(

@@ -8,7 +8,7 @@ import dev.plank.db.TableRef;
  * downstream.
  *
  * @param xid the writing transaction, which tells whether a snapshot already contains the change
- * @param xmin the writing transaction's snapshot xmin, the second half of the cursor
+ * @param xmin the writing transaction's snapshot xmin, the second half of the position
  * @param data the new row (INSERT, UPDATE) or the deleted row (DELETE)
  * @param old the row before an UPDATE, else {@code null}
  */
@@ -28,8 +28,11 @@ public record Change(
     DELETE
   }
 
-  /** The resume position just after this change. */
-  public Cursor cursor() {
-    return new Cursor(seq, xmin);
+  /**
+   * The resume position just after this change. Changes come from the trigger log, whose positions
+   * are untagged; a source with a history of its own would carry its epoch here.
+   */
+  public Position position() {
+    return Position.untagged(seq, xmin);
   }
 }

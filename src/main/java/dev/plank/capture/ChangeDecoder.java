@@ -8,25 +8,25 @@ import java.io.IOException;
 import java.util.OptionalLong;
 
 /** Reads the JSON written by {@code plank.change_json()}: a whole change, or a reference to one. */
-final class ChangeDecoder {
+public final class ChangeDecoder {
   private final ObjectMapper json;
 
-  ChangeDecoder(ObjectMapper json) {
+  public ChangeDecoder(ObjectMapper json) {
     this.json = json;
   }
 
   /** The {@code seq} of a reference payload ({@code {"seq":N,"ref":true}}), if it is one. */
-  static OptionalLong reference(JsonNode payload) {
+  public static OptionalLong reference(JsonNode payload) {
     return payload.path("ref").asBoolean(false)
         ? OptionalLong.of(payload.path("seq").asLong())
         : OptionalLong.empty();
   }
 
-  JsonNode parse(String payload) throws IOException {
+  public JsonNode parse(String payload) throws IOException {
     return json.readTree(payload);
   }
 
-  Change decode(JsonNode node) {
+  public Change decode(JsonNode node) {
     return new Change(
         node.path("seq").asLong(),
         xid(node.get("xid")),

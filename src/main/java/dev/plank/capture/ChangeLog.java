@@ -8,10 +8,11 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
 
 /**
- * Reads and prunes {@code plank.changes}. Reads happen in a {@link LogReader}: a read-only
- * repeatable-read transaction whose snapshot tells which live changes the read already covered.
+ * The trigger log, {@code plank.changes}, as a {@link History}; it also prunes it. Reads happen in
+ * a {@link LogReader}: a read-only repeatable-read transaction whose snapshot tells which live
+ * changes the read already covered. Its positions are untagged, as cursors always were.
  */
-public final class ChangeLog {
+public final class ChangeLog implements History {
   // An advisory lock key of Plank's own, so that one node at a time prunes.
   private static final long PRUNE_LOCK = 0x706c616e6b70726eL;
   private static final int PRUNE_BATCH = 100_000;
@@ -42,9 +43,15 @@ public final class ChangeLog {
     this.decoder = new ChangeDecoder(json);
   }
 
+  @Override
+  public String epoch() {
+    return Position.UNTAGGED;
+  }
+
   /** Opens a read of the log (and of captured tables) at one snapshot. */
-  public Future<LogReader> open() {
-    return pool.getConnection().compose(conn -> LogReader.begin(conn, decoder));
+  @Override
+  public Future<HistoryRead> open() {
+    return pool.getConnection().compose(conn -> LogReader.begin(conn, decoder, epoch()));
   }
 
   /**

@@ -1,6 +1,9 @@
 package dev.plank.capture;
 
-/** Where the listener hands changes and its own state; called on the listener's context only. */
+/**
+ * Where a {@link ChangeSource} hands changes and its own state (the hub). Called on the hub's
+ * context only: the source runs there.
+ */
 public interface ChangeSink {
   /** A committed change, in commit order. */
   void publish(Change change);

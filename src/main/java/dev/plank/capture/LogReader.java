@@ -1,5 +1,6 @@
 package dev.plank.capture;
 
+import dev.plank.db.TableRef;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -9,10 +10,10 @@ import java.util.List;
 
 /**
  * One read-only, repeatable-read transaction over the log: every query in it sees the same
- * snapshot, so a replay of many pages is consistent, and {@link #snapshot()} says which live
- * changes it already covered. Always {@link #close()} it: it holds a pooled connection.
+ * snapshot, so a replay of many pages is consistent, and {@link #seam()} says which live changes it
+ * already covered. Always {@link #close()} it: it holds a pooled connection.
  */
-public final class LogReader {
+final class LogReader implements HistoryRead {
   private static final String BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
   // The first query fixes the snapshot for the whole transaction.
   private static final String STATE =
@@ -31,17 +32,20 @@ public final class LogReader {
 
   private final SqlConnection conn;
   private final ChangeDecoder decoder;
+  private final String epoch;
   private PgSnapshot snapshot;
-  private Cursor pruned;
+  private long prunedSeq; // the highest seq pruning removed
+  private long prunedXid; // the highest xid pruning removed
   private long lastSeq;
 
-  private LogReader(SqlConnection conn, ChangeDecoder decoder) {
+  private LogReader(SqlConnection conn, ChangeDecoder decoder, String epoch) {
     this.conn = conn;
     this.decoder = decoder;
+    this.epoch = epoch;
   }
 
-  static Future<LogReader> begin(SqlConnection conn, ChangeDecoder decoder) {
-    LogReader reader = new LogReader(conn, decoder);
+  static Future<HistoryRead> begin(SqlConnection conn, ChangeDecoder decoder, String epoch) {
+    LogReader reader = new LogReader(conn, decoder, epoch);
     return conn.query(BEGIN)
         .execute()
         .compose(v -> conn.query(STATE).execute())
@@ -49,9 +53,10 @@ public final class LogReader {
             rows -> {
               Row row = rows.iterator().next();
               reader.snapshot = PgSnapshot.parse(row.getString(0));
-              reader.pruned = new Cursor(row.getLong(1), Long.parseLong(row.getString(2)));
+              reader.prunedSeq = row.getLong(1);
+              reader.prunedXid = Long.parseLong(row.getString(2));
               reader.lastSeq = row.getLong(3);
-              return reader;
+              return (HistoryRead) reader;
             })
         // Never hand the pool back a connection still inside this transaction.
         .recover(
@@ -62,40 +67,38 @@ public final class LogReader {
                     .transform(v -> Future.failedFuture(err)));
   }
 
-  public PgSnapshot snapshot() {
+  @Override
+  public PgSnapshot seam() {
     return snapshot;
   }
 
+  @Override
   public SqlConnection connection() {
     return conn;
   }
 
-  /**
-   * A cursor that covers everything this snapshot sees, for a client that starts from a read of the
-   * table: every change it does not see has {@code xid >= snapshot xmin}.
-   */
-  public Cursor position() {
-    return new Cursor(lastSeq, snapshot.xmin());
+  /** Every change this snapshot does not see has {@code xid >= snapshot xmin}. */
+  @Override
+  public Position position() {
+    return new Position(epoch, lastSeq, snapshot.xmin());
   }
 
-  /** Whether pruning removed a change that resuming from {@code cursor} would need. */
-  public boolean expired(Cursor cursor) {
-    return cursor.seq() < pruned.seq() || cursor.xmin() <= pruned.xmin();
+  /** Another epoch's, or pruning removed a change that resuming from it would need. */
+  @Override
+  public boolean expired(Position position) {
+    return !position.epoch().equals(epoch)
+        || position.seq() < prunedSeq
+        || position.xmin() <= prunedXid;
   }
 
-  /**
-   * The next page of changes after {@code cursor} (never the cursor's own change, which the client
-   * has; other changes it has may come again and are dropped by seq), in seq order, continuing
-   * after {@code afterSeq} (the last seq of the previous page, or -1).
-   *
-   * @param schema the table's schema, or {@code null} for changes of every table
-   */
+  @Override
   public Future<List<Change>> changesAfter(
-      Cursor cursor, String schema, String table, long afterSeq, int limit) {
+      Position from, TableRef table, long afterSeq, int limit) {
+    String schema = table == null ? null : table.schema();
+    String name = table == null ? null : table.name();
     return conn.preparedQuery(CHANGES)
         .execute(
-            Tuple.of(
-                schema, table, afterSeq, cursor.seq(), Long.toString(cursor.xmin()), (long) limit))
+            Tuple.of(schema, name, afterSeq, from.seq(), Long.toString(from.xmin()), (long) limit))
         .map(
             rows -> {
               List<Change> page = new ArrayList<>(rows.size());
@@ -113,6 +116,7 @@ public final class LogReader {
   }
 
   /** Ends the transaction and returns the connection to the pool. */
+  @Override
   public Future<Void> close() {
     return conn.query("COMMIT").execute().transform(v -> conn.close());
   }

@@ -3,8 +3,9 @@ package dev.plank.hub;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plank.capture.Change;
-import dev.plank.capture.ChangeLog;
 import dev.plank.capture.ChangeSink;
+import dev.plank.capture.History;
+import dev.plank.capture.OnContext;
 import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import dev.plank.metrics.PlankMetrics;
@@ -18,43 +19,43 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Matches each change against the subscriptions of its channel and hands one shared encoded frame
- * to every matching subscriber. Subscribe and unsubscribe requests from sessions are queued onto
- * the hub's context, so the index needs no locks and no lock is held while writing.
+ * Matches each change against the subscriptions of its channel and hands it to every matching
+ * subscriber, encoded once per protocol ({@link ChangeCodec}) and shared. It knows no wire format.
+ * Subscribe and unsubscribe requests from sessions are queued onto the hub's context, so the index
+ * needs no locks and no lock is held while writing.
  *
  * <p>All mutable state is owned by {@code context}; the public methods may be called from any
- * thread.
+ * thread, the {@link ChangeSink} ones on the context only (the change source runs there).
  */
 public final class Hub implements ChangeSink {
   private static final Logger log = LoggerFactory.getLogger(Hub.class);
 
   private final Context context;
   private final ObjectMapper json;
-  private final ChangeLog changeLog;
-  private final FrameEncoder encoder;
+  private final History history;
   private final PlankMetrics metrics;
   private final int maxSubscriptions;
-  private final SubscriptionIndex index = new SubscriptionIndex();
+  private final SubscriptionIndex index = new SubscriptionIndex(); // owned by the hub's context
+  private final EncodedChange encoded = new EncodedChange(); // owned by the hub's context
   // Requests that arrived before the catalog was known or while the listener was not live.
-  private final List<Runnable> parked = new ArrayList<>();
+  private final List<Runnable> parked = new ArrayList<>(); // owned by the hub's context
   private final int maxCatchUps;
-  private final ArrayDeque<CatchUp> catchUpsWaiting = new ArrayDeque<>();
-  private int catchUpsRunning;
-  private Map<String, TableInfo> channels; // null until the captured tables are known
-  private boolean live;
+  private final ArrayDeque<CatchUp> catchUpsWaiting = new ArrayDeque<>(); // the hub's context
+  private int catchUpsRunning; // owned by the hub's context
+  private Map<String, TableInfo> channels; // null until the tables are known; the hub's context
+  private boolean live; // the change source is live; owned by the hub's context
 
   public Hub(
       Context context,
       ObjectMapper json,
       PlankMetrics metrics,
       int maxSubscriptions,
-      ChangeLog changeLog,
+      History history,
       int maxCatchUps) {
     this.maxCatchUps = maxCatchUps;
     this.context = context;
     this.json = json;
-    this.changeLog = changeLog;
-    this.encoder = new FrameEncoder(json);
+    this.history = history;
     this.metrics = metrics;
     this.maxSubscriptions = maxSubscriptions;
   }
@@ -83,6 +84,7 @@ public final class Hub implements ChangeSink {
   }
 
   private void doUnsubscribe(Subscriber subscriber, String channel, JsonNode id) {
+    assert OnContext.owns(context);
     if (!parked.isEmpty()) {
       // A subscribe that waits for the listener must not overtake this unsubscribe.
       parked.add(() -> doUnsubscribe(subscriber, channel, id));
@@ -98,41 +100,48 @@ public final class Hub implements ChangeSink {
 
   @Override
   public void publish(Change change) {
+    assert OnContext.owns(context);
     List<Subscription> subscriptions = index.channel(change.table());
-    byte[] frame = null;
     int sent = 0;
-    for (int i = 0, n = subscriptions.size(); i < n; i++) {
-      Subscription subscription = subscriptions.get(i);
-      if (!subscription.matches(change)) continue;
-      if (subscription.seam != null && subscription.seam.sees(change.xid())) continue;
-      if (subscription.catchUp != null) {
-        subscription.catchUp.hold(change);
-        continue;
+    try {
+      for (int i = 0, n = subscriptions.size(); i < n; i++) {
+        Subscription subscription = subscriptions.get(i);
+        if (!subscription.matches(change)) continue;
+        if (subscription.seam != null && subscription.seam.sees(change.xid())) continue;
+        if (subscription.catchUp != null) {
+          subscription.catchUp.hold(change);
+          continue;
+        }
+        subscription.subscriber.send(encoded.frame(subscription.codec, change));
+        sent++;
       }
-      if (frame == null) frame = encoder.encode(change);
-      subscription.subscriber.send(frame);
-      sent++;
+    } finally {
+      encoded.clear();
     }
     metrics.messagesSent(sent);
   }
 
   @Override
   public void listenerUp() {
+    assert OnContext.owns(context);
     live = true;
     releaseParked();
   }
 
   @Override
   public void listenerDown() {
+    assert OnContext.owns(context);
     live = false;
   }
 
   @Override
   public void resyncAll(String reason) {
+    assert OnContext.owns(context);
     index.forEach(s -> s.subscriber.resync(s.table.channel(), reason));
   }
 
   private void doSubscribe(Subscriber subscriber, SubscribeRequest request) {
+    assert OnContext.owns(context);
     if (!subscriber.isOpen()) return;
     if (channels == null || !live) {
       // Acknowledging now could let a write made after the ack go unseen.
@@ -143,7 +152,7 @@ public final class Hub implements ChangeSink {
     if (table == null) {
       subscriber.rejected(
           request.id(),
-          ErrorCode.UNKNOWN_CHANNEL,
+          Refusal.UNKNOWN_CHANNEL,
           "unknown channel '"
               + request.channel()
               + "' (captured: "
@@ -155,13 +164,13 @@ public final class Hub implements ChangeSink {
     try {
       filter = FilterParser.parse(request.filter(), table);
     } catch (FilterException e) {
-      subscriber.rejected(request.id(), ErrorCode.BAD_FILTER, e.getMessage());
+      subscriber.rejected(request.id(), Refusal.BAD_FILTER, e.getMessage());
       return;
     }
     if (!index.contains(subscriber, table.ref()) && index.count(subscriber) >= maxSubscriptions) {
       subscriber.rejected(
           request.id(),
-          ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+          Refusal.TOO_MANY_SUBSCRIPTIONS,
           "a connection may hold at most " + maxSubscriptions + " subscriptions");
       return;
     }
@@ -174,8 +183,7 @@ public final class Hub implements ChangeSink {
               request.id(),
               request.since(),
               context,
-              changeLog,
-              encoder,
+              history,
               json,
               this::catchUpDone);
     }
@@ -201,6 +209,7 @@ public final class Hub implements ChangeSink {
   }
 
   private void releaseParked() {
+    assert OnContext.owns(context);
     if (channels == null || !live || parked.isEmpty()) return;
     List<Runnable> waiting = new ArrayList<>(parked);
     parked.clear();

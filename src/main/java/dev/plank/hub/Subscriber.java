@@ -1,24 +1,37 @@
 package dev.plank.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.plank.capture.Position;
 import io.vertx.core.Future;
+import java.util.List;
 
 /**
- * What the hub needs of a client connection. The hub calls these on its own context, so that
- * replies and change frames reach each client in the order the hub produced them.
+ * What the hub needs of a client connection, whatever protocol it speaks. The hub calls these on
+ * its own context, so that replies and changes reach each client in the order the hub produced
+ * them.
+ *
+ * <p>{@code id} is the client's request id, opaque to the hub, echoed back in a reply.
  */
 public interface Subscriber {
+  /** The connection's protocol's codec: the same instance for every connection of the protocol. */
+  ChangeCodec codec();
+
   /**
-   * Writes a whole WebSocket text frame ({@link TextFrame}), shared with every other matching
-   * subscriber: never modified.
+   * Writes a change encoded by {@link #codec()}, shared with every other matching subscriber: never
+   * modified.
    */
-  void send(byte[] frame);
+  void send(byte[] encoded);
+
+  /** One page of a snapshot; the last one carries the position to resume from after it. */
+  void snapshotPage(
+      String channel, JsonNode id, List<ObjectNode> rows, boolean last, Position position);
 
   void subscribed(JsonNode id, String channel);
 
   void unsubscribed(JsonNode id, String channel);
 
-  void rejected(JsonNode id, ErrorCode code, String message);
+  void rejected(JsonNode id, Refusal reason, String message);
 
   /** Tells the client that it may have missed changes and must reload the channel's state. */
   void resync(String channel, String reason);

@@ -9,6 +9,7 @@ import java.util.Set;
 /** One client's interest in one channel, with its events and compiled filter. */
 final class Subscription {
   final Subscriber subscriber;
+  final ChangeCodec codec; // the subscriber's, fixed for its connection
   final TableRef table;
   private final EnumSet<Change.Op> events;
   private final Filter filter;
@@ -18,6 +19,7 @@ final class Subscription {
 
   Subscription(Subscriber subscriber, TableRef table, Set<Change.Op> events, Filter filter) {
     this.subscriber = subscriber;
+    this.codec = subscriber.codec();
     this.table = table;
     this.events = events.isEmpty() ? EnumSet.allOf(Change.Op.class) : EnumSet.copyOf(events);
     this.filter = filter;

@@ -23,8 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One HTTP server instance: {@code /ws}, the REST API, docs, health, readiness, metrics and the
- * dashboard. Deployed once per event loop; Vert.x spreads connections across the instances.
+ * One HTTP server instance: the WebSocket paths ({@code /ws}), the REST API, docs, health,
+ * readiness, metrics and the dashboard. Deployed once per event loop; Vert.x spreads connections
+ * across the instances.
  */
 public final class WebServer extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(WebServer.class);
@@ -76,7 +77,9 @@ public final class WebServer extends VerticleBase {
 
   private Router router() {
     Router router = Router.router(vertx);
-    router.get("/ws").handler(this::upgrade);
+    for (String path : parts.webSocket().paths()) {
+      router.get(path).handler(ctx -> upgrade(ctx, path));
+    }
     router.get("/health").handler(ctx -> json(ctx, 200, "{\"status\":\"up\"}"));
     router.get("/ready").handler(this::ready);
     router.get("/metrics").handler(this::metrics);
@@ -91,15 +94,15 @@ public final class WebServer extends VerticleBase {
     return router;
   }
 
-  private void upgrade(RoutingContext ctx) {
+  private void upgrade(RoutingContext ctx, String path) {
     if (!ctx.request().canUpgradeToWebSocket()) {
-      Problem.send(ctx, 400, "/ws expects a WebSocket upgrade request");
+      Problem.send(ctx, 400, path + " expects a WebSocket upgrade request");
       return;
     }
     HttpConnection connection = ctx.request().connection();
     ctx.request()
         .toWebSocket()
-        .onSuccess(ws -> parts.webSocket().accept(ws, connection))
+        .onSuccess(ws -> parts.webSocket().accept(path, ws, connection))
         .onFailure(err -> log.debug("WebSocket upgrade failed: {}", err.getMessage()));
   }
 

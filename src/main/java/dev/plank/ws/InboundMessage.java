@@ -37,7 +37,11 @@ final class InboundMessage {
   }
 
   String finish() {
-    String message = bytes.toString(StandardCharsets.UTF_8);
+    return finishBinary().toString(StandardCharsets.UTF_8);
+  }
+
+  Buffer finishBinary() {
+    Buffer message = bytes;
     bytes = Buffer.buffer();
     return message;
   }

@@ -1,7 +1,5 @@
 package dev.plank.ws;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.plank.hub.Hub;
 import dev.plank.metrics.PlankMetrics;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.EventExecutor;
@@ -12,52 +10,59 @@ import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Accepts WebSocket connections on {@code /ws} and keeps track of them for shutdown. */
+/**
+ * Accepts WebSocket connections on its paths, each path with the protocol handler mounted there
+ * ({@code /ws}: protocol v1), and keeps track of every connection for pings and shutdown.
+ */
 public final class WebSocketEndpoint {
-  private final Hub hub;
-  private final ObjectMapper json;
+  private final Map<String, WsHandler.Factory> handlers; // by path; fixed at construction
   private final PlankMetrics metrics;
   private final int maxMessageBytes;
   private final long maxQueueBytes;
-  private final Set<WsSession> sessions = ConcurrentHashMap.newKeySet(); // any event loop
+  private final Set<WsConnection> connections = ConcurrentHashMap.newKeySet(); // any event loop
   private final Map<EventExecutor, LoopWriter> writers = new ConcurrentHashMap<>(); // per loop
 
   public WebSocketEndpoint(
-      Hub hub, ObjectMapper json, PlankMetrics metrics, int maxMessageBytes, long maxQueueBytes) {
+      Map<String, WsHandler.Factory> handlers,
+      PlankMetrics metrics,
+      int maxMessageBytes,
+      long maxQueueBytes) {
+    this.handlers = new LinkedHashMap<>(handlers);
     this.maxMessageBytes = maxMessageBytes;
     this.maxQueueBytes = maxQueueBytes;
-    this.hub = hub;
-    this.json = json;
     this.metrics = metrics;
   }
 
+  /** The paths to route WebSocket upgrades from. */
+  public Set<String> paths() {
+    return handlers.keySet();
+  }
+
   /**
-   * Serves an upgraded connection. Change frames are written to its Netty channel directly (see
-   * {@link SessionOutbox}), which the HTTP connection it was upgraded from still owns.
+   * Serves a connection upgraded on {@code path}. Change frames are written to its Netty channel
+   * directly (see {@link SessionOutbox}), which the HTTP connection it was upgraded from still
+   * owns.
    */
-  public void accept(ServerWebSocket ws, HttpConnection upgradedFrom) {
+  public void accept(String path, ServerWebSocket ws, HttpConnection upgradedFrom) {
+    WsHandler.Factory factory = handlers.get(path);
+    if (factory == null) throw new IllegalArgumentException("no WebSocket handler on " + path);
     Channel channel = ((ConnectionBase) upgradedFrom).channel();
     LoopWriter writer = writers.computeIfAbsent(channel.eventLoop(), LoopWriter::new);
-    WsSession session =
-        new WsSession(
-            ws,
-            channel,
-            hub,
-            json,
-            maxMessageBytes,
-            maxQueueBytes,
-            writer,
-            metrics::slowConsumerClosed);
-    sessions.add(session);
+    WsConnection connection =
+        new WsConnection(
+            ws, channel, maxMessageBytes, maxQueueBytes, writer, metrics::slowConsumerClosed);
+    connections.add(connection);
     metrics.connectionOpened();
-    session.start(
+    connection.start(
+        factory.open(connection),
         () -> {
-          sessions.remove(session);
+          connections.remove(connection);
           metrics.connectionClosed();
         });
   }
@@ -69,14 +74,14 @@ public final class WebSocketEndpoint {
         interval.toMillis(),
         t -> {
           long now = System.nanoTime();
-          sessions.forEach(session -> session.checkAlive(now, intervalNanos));
+          connections.forEach(connection -> connection.checkAlive(now, intervalNanos));
         });
   }
 
   /** Closes every connection with the given code; clients reconnect elsewhere or later. */
   public Future<Void> closeAll(short code, String reason) {
     List<Future<Void>> closing = new ArrayList<>();
-    sessions.forEach(session -> closing.add(session.close(code, reason)));
+    connections.forEach(connection -> closing.add(connection.close(code, reason)));
     return Future.join(closing).mapEmpty();
   }
 }

@@ -1,7 +1,6 @@
-package dev.plank.ws;
+package dev.plank.protocol.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.plank.hub.ErrorCode;
 
 /** A request the server will not act on; becomes an {@code error} reply. */
 final class RequestException extends Exception {

@@ -1,11 +1,11 @@
-package dev.plank.ws;
+package dev.plank.protocol.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.plank.capture.Change;
-import dev.plank.capture.Cursor;
-import dev.plank.hub.ErrorCode;
+import dev.plank.capture.Position;
 import dev.plank.hub.SubscribeRequest;
 import java.util.EnumSet;
+import java.util.Locale;
 import java.util.Set;
 
 /** Checks the shape of a client message and turns it into a {@link Request}. */
@@ -39,7 +39,7 @@ final class RequestReader {
   }
 
   private Request subscribe(JsonNode id, JsonNode message) throws RequestException {
-    Cursor since = since(id, message.get("since"));
+    Position since = since(id, message.get("since"));
     boolean snapshot = snapshot(id, message.get("snapshot"));
     if (since != null && snapshot) {
       throw new RequestException(
@@ -59,10 +59,10 @@ final class RequestReader {
             snapshot));
   }
 
-  private static Cursor since(JsonNode id, JsonNode since) throws RequestException {
+  private static Position since(JsonNode id, JsonNode since) throws RequestException {
     if (since == null || since.isNull()) return null;
     try {
-      if (since.isTextual()) return Cursor.parse(since.textValue());
+      if (since.isTextual()) return Position.parse(since.textValue());
     } catch (IllegalArgumentException e) {
       // reported below
     }
@@ -105,7 +105,7 @@ final class RequestReader {
     EnumSet<Change.Op> ops = EnumSet.noneOf(Change.Op.class);
     for (JsonNode event : events) {
       try {
-        ops.add(Change.Op.valueOf(event.asText("").toUpperCase()));
+        ops.add(Change.Op.valueOf(event.asText("").toUpperCase(Locale.ROOT)));
       } catch (IllegalArgumentException e) {
         throw new RequestException(
             id, ErrorCode.BAD_REQUEST, expected + " (got " + shorten(event.toString()) + ")");

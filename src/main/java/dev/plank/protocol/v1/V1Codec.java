@@ -1,28 +1,32 @@
-package dev.plank.hub;
+package dev.plank.protocol.v1;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plank.capture.Change;
-import dev.plank.capture.Cursor;
+import dev.plank.capture.Position;
+import dev.plank.hub.ChangeCodec;
+import dev.plank.ws.TextFrame;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
- * Encodes a change as the wire protocol's message, framed as a WebSocket text frame, once, for
- * every subscriber that gets it.
+ * Protocol v1's messages as whole WebSocket text frames. A change is encoded once for every v1
+ * subscriber that gets it: one instance serves every v1 connection of the node.
  */
-final class FrameEncoder {
+public final class V1Codec implements ChangeCodec {
   private final ObjectMapper json;
 
-  FrameEncoder(ObjectMapper json) {
+  public V1Codec(ObjectMapper json) {
     this.json = json;
   }
 
-  byte[] encode(Change change) {
+  @Override
+  public byte[] change(Change change) {
     ByteArrayBuilder out = new ByteArrayBuilder(512);
     try (JsonGenerator gen = json.createGenerator(out)) {
       gen.writeStartObject();
@@ -37,7 +41,7 @@ final class FrameEncoder {
         gen.writeTree(change.old());
       }
       gen.writeNumberField("seq", change.seq());
-      gen.writeStringField("cursor", change.cursor().toString());
+      gen.writeStringField("cursor", change.position().toString());
       gen.writeStringField("ts", change.ts());
       gen.writeEndObject();
     } catch (IOException e) {
@@ -48,7 +52,7 @@ final class FrameEncoder {
 
   /** One page of a snapshot; the last one carries the cursor to resume from after it. */
   byte[] snapshotPage(
-      String channel, JsonNode id, List<ObjectNode> rows, boolean last, Cursor position) {
+      String channel, JsonNode id, List<ObjectNode> rows, boolean last, Position position) {
     ByteArrayBuilder out = new ByteArrayBuilder(1024);
     try (JsonGenerator gen = json.createGenerator(out)) {
       gen.writeStartObject();
@@ -68,5 +72,14 @@ final class FrameEncoder {
       throw new UncheckedIOException(e);
     }
     return TextFrame.of(out.toByteArray());
+  }
+
+  /** A reply or notice built as a tree: not on the per-change path. */
+  byte[] message(ObjectNode message) {
+    try {
+      return TextFrame.of(json.writeValueAsBytes(message));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e); // an ObjectNode always serialises
+    }
   }
 }

@@ -1,4 +1,4 @@
-package dev.plank.capture;
+package dev.plank.capture.notify;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -9,7 +9,7 @@ import java.util.Map;
  * connection can drop halfway through a transaction's notifications). Older ones are forgotten as
  * the frontier moves, so the map stays as small as the window of concurrently open transactions.
  *
- * <p>Owned by the listener's context.
+ * <p>Owned by the trigger source's context (the hub's event loop).
  */
 final class PublishedTransactions {
   private static final int MIN_PRUNE_SIZE = 1024;

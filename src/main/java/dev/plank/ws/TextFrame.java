@@ -1,4 +1,4 @@
-package dev.plank.hub;
+package dev.plank.ws;
 
 /**
  * A whole WebSocket text frame, header included (RFC 6455, server to client: final, unmasked). A

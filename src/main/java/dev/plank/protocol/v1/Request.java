@@ -1,4 +1,4 @@
-package dev.plank.ws;
+package dev.plank.protocol.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.plank.hub.SubscribeRequest;

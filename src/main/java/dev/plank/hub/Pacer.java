@@ -1,0 +1,75 @@
+package dev.plank.hub;
+
+import dev.plank.capture.OnContext;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * Runs a catch-up's steps on the hub's context and paces its sends by the client's outbound queue.
+ * A step that fails or throws ends in {@code onFailure}; a client gone while waiting ends in {@code
+ * onInactive}.
+ */
+final class Pacer {
+  static final long DRAIN_DEADLINE_MS = 30_000;
+
+  private final Context context;
+  private final Subscriber subscriber;
+  private final BooleanSupplier active;
+  private final Consumer<Throwable> onFailure;
+  private final Runnable onInactive;
+
+  Pacer(
+      Context context,
+      Subscriber subscriber,
+      BooleanSupplier active,
+      Consumer<Throwable> onFailure,
+      Runnable onInactive) {
+    this.context = context;
+    this.subscriber = subscriber;
+    this.active = active;
+    this.onFailure = onFailure;
+    this.onInactive = onInactive;
+  }
+
+  /** Continues with the outcome on the hub's context. */
+  <T> void step(Future<T> future, Consumer<T> next) {
+    OnContext.of(context, future)
+        .onComplete(
+            r -> {
+              if (r.failed()) {
+                onFailure.accept(r.cause());
+                return;
+              }
+              try {
+                next.accept(r.result());
+              } catch (RuntimeException e) {
+                onFailure.accept(e);
+              }
+            });
+  }
+
+  /**
+   * Runs {@code next} once the client has room. A client that makes none within {@link
+   * #DRAIN_DEADLINE_MS} is cut as a slow consumer: it must not hold a pooled connection and an open
+   * snapshot for ever.
+   */
+  void afterDrain(Runnable next) {
+    Vertx vertx = context.owner();
+    long deadline =
+        vertx.setTimer(
+            DRAIN_DEADLINE_MS,
+            t -> {
+              if (active.getAsBoolean()) subscriber.tooSlow();
+            });
+    step(
+        subscriber.whenWritable(),
+        v -> {
+          vertx.cancelTimer(deadline);
+          if (active.getAsBoolean()) next.run();
+          else onInactive.run();
+        });
+  }
+}

@@ -1,0 +1,136 @@
+package dev.plank.hub;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.plank.capture.HistoryRead;
+import dev.plank.db.TableInfo;
+import dev.plank.db.TableRef;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Cursor;
+import io.vertx.sqlclient.PreparedStatement;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Sends one subscription the rows of its table that match its filter, read in the history read's
+ * transaction (so at its snapshot) and sent in pages, each once the client has room; the last page
+ * carries the read's position. Owned by the hub's context.
+ */
+final class SnapshotRead {
+  static final int SNAPSHOT_BATCH = 100;
+  static final int SNAPSHOT_PAGE_ROWS = 500;
+
+  private final Subscription subscription;
+  private final TableInfo table;
+  private final JsonNode requestId; // echoed in every page
+  private final HistoryRead read;
+  private final ObjectMapper json;
+  private final Pacer pacer;
+  private final BooleanSupplier active;
+  private final Runnable done; // the last page went out, or the client went away
+  private PreparedStatement statement; // closed by close()
+
+  SnapshotRead(
+      Subscription subscription,
+      TableInfo table,
+      JsonNode requestId,
+      HistoryRead read,
+      ObjectMapper json,
+      Pacer pacer,
+      BooleanSupplier active,
+      Runnable done) {
+    this.subscription = subscription;
+    this.table = table;
+    this.requestId = requestId;
+    this.read = read;
+    this.json = json;
+    this.pacer = pacer;
+    this.active = active;
+    this.done = done;
+  }
+
+  void start() {
+    List<Object> params = new ArrayList<>();
+    String sql =
+        "SELECT to_jsonb(t)::text FROM "
+            + table.ref().quoted()
+            + " t WHERE "
+            + subscription.filter().toSql(params)
+            + orderByPrimaryKey();
+    pacer.step(
+        read.connection().prepare(sql),
+        prepared -> {
+          statement = prepared;
+          readRows(prepared.cursor(Tuple.from(params)), new Page());
+        });
+  }
+
+  /** Closes the statement: server-side, it outlives the transaction. */
+  Future<Void> close() {
+    return statement == null ? Future.succeededFuture() : statement.close();
+  }
+
+  private String orderByPrimaryKey() {
+    if (table.primaryKey().isEmpty()) return "";
+    return " ORDER BY "
+        + String.join(
+            ", ", table.primaryKey().stream().map(c -> "t." + TableRef.quote(c)).toList());
+  }
+
+  private void readRows(Cursor rows, Page page) {
+    pacer.step(
+        rows.read(SNAPSHOT_BATCH),
+        batch -> {
+          if (!active.getAsBoolean()) {
+            done.run();
+            return;
+          }
+          for (Row row : batch) page.add(row.getString(0));
+          boolean more = rows.hasMore();
+          if (!more) {
+            sendPage(page, true);
+            rows.close();
+            done.run();
+          } else if (page.isFull()) {
+            sendPage(page, false);
+            pacer.afterDrain(() -> readRows(rows, new Page()));
+          } else {
+            readRows(rows, page);
+          }
+        });
+  }
+
+  private void sendPage(Page page, boolean last) {
+    subscription.subscriber.snapshotPage(
+        table.ref().channel(), requestId, page.rows, last, last ? read.position() : null);
+  }
+
+  private ObjectNode parse(String row) {
+    try {
+      return (ObjectNode) json.readTree(row);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("row is not JSON", e);
+    }
+  }
+
+  /** Rows of one snapshot message, bounded in count and size; rows the filter rejects are left. */
+  private final class Page {
+    final List<ObjectNode> rows = new ArrayList<>();
+    int bytes;
+
+    void add(String text) {
+      ObjectNode row = parse(text);
+      if (!subscription.filter().matches(row)) return;
+      rows.add(row);
+      bytes += text.length();
+    }
+
+    boolean isFull() {
+      return rows.size() >= SNAPSHOT_PAGE_ROWS || bytes >= CatchUp.SLICE_BYTES;
+    }
+  }
+}

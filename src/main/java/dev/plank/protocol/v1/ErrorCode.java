@@ -1,0 +1,27 @@
+package dev.plank.protocol.v1;
+
+import dev.plank.hub.Refusal;
+import java.util.Locale;
+
+/** The {@code code} of a v1 {@code error} reply. */
+enum ErrorCode {
+  BAD_JSON,
+  BAD_REQUEST,
+  UNKNOWN_ACTION,
+  UNKNOWN_CHANNEL,
+  BAD_FILTER,
+  TOO_MANY_SUBSCRIPTIONS;
+
+  /** As the wire spells it, {@code bad_filter}; the same under every default locale. */
+  String wireName() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  static ErrorCode of(Refusal refusal) {
+    return switch (refusal) {
+      case UNKNOWN_CHANNEL -> UNKNOWN_CHANNEL;
+      case BAD_FILTER -> BAD_FILTER;
+      case TOO_MANY_SUBSCRIPTIONS -> TOO_MANY_SUBSCRIPTIONS;
+    };
+  }
+}

@@ -1,0 +1,27 @@
+package dev.plank.protocol.v1;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.plank.hub.Hub;
+import dev.plank.ws.WsConnection;
+import dev.plank.ws.WsHandler;
+
+/**
+ * Protocol v1 (JSON text frames), mounted on {@code /ws}: one {@link V1Session} per connection, all
+ * sharing one {@link V1Codec}, so that a change is encoded once for every v1 client.
+ */
+public final class V1Protocol implements WsHandler.Factory {
+  private final Hub hub;
+  private final ObjectMapper json;
+  private final V1Codec codec;
+
+  public V1Protocol(Hub hub, ObjectMapper json) {
+    this.hub = hub;
+    this.json = json;
+    this.codec = new V1Codec(json);
+  }
+
+  @Override
+  public WsHandler open(WsConnection connection) {
+    return new V1Session(connection, hub, json, codec);
+  }
+}

@@ -1,0 +1,148 @@
+package dev.plank.protocol.v1;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.plank.capture.Position;
+import dev.plank.hub.ChangeCodec;
+import dev.plank.hub.Hub;
+import dev.plank.hub.Refusal;
+import dev.plank.hub.Subscriber;
+import dev.plank.ws.WsConnection;
+import dev.plank.ws.WsHandler;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import java.util.List;
+
+/**
+ * One v1 client: reads its requests (on the connection's event loop) and hands them to the hub; the
+ * hub calls back the {@link Subscriber} methods on its own context, and everything goes out through
+ * the {@link WsConnection}. A bad request gets an {@code error} reply and never closes the
+ * connection. Holds no mutable state of its own.
+ */
+final class V1Session implements WsHandler, Subscriber {
+  private final WsConnection connection;
+  private final Hub hub;
+  private final ObjectMapper json;
+  private final V1Codec codec;
+  private final RequestReader reader = new RequestReader();
+
+  V1Session(WsConnection connection, Hub hub, ObjectMapper json, V1Codec codec) {
+    this.connection = connection;
+    this.hub = hub;
+    this.json = json;
+    this.codec = codec;
+  }
+
+  @Override
+  public void onText(String text) {
+    JsonNode message;
+    try {
+      message = json.readTree(text);
+    } catch (JsonProcessingException e) {
+      error(null, ErrorCode.BAD_JSON, "message is not valid JSON: " + jsonProblem(e));
+      return;
+    }
+    try {
+      Request request = reader.read(message);
+      if (request instanceof Request.Subscribe s) {
+        hub.subscribe(this, s.request());
+      } else if (request instanceof Request.Unsubscribe u) {
+        hub.unsubscribe(this, u.channel(), u.id());
+      } else if (request instanceof Request.Ping p) {
+        reply(p.id(), "pong", null);
+      }
+    } catch (RequestException e) {
+      error(e.id(), e.code(), e.getMessage());
+    }
+  }
+
+  @Override
+  public void onBinary(Buffer message) {
+    error(null, ErrorCode.BAD_REQUEST, "binary frames are not supported; send JSON text");
+  }
+
+  @Override
+  public void onClose() {
+    hub.disconnect(this);
+  }
+
+  /** Jackson's message without its advice on which Java method to call. */
+  private static String jsonProblem(JsonProcessingException e) {
+    return e.getOriginalMessage().replaceAll(", from `[^`]*`", "");
+  }
+
+  @Override
+  public ChangeCodec codec() {
+    return codec;
+  }
+
+  @Override
+  public void send(byte[] frame) {
+    connection.send(frame);
+  }
+
+  @Override
+  public void snapshotPage(
+      String channel, JsonNode id, List<ObjectNode> rows, boolean last, Position position) {
+    send(codec.snapshotPage(channel, id, rows, last, position));
+  }
+
+  @Override
+  public void resync(String channel, String reason) {
+    write(
+        json.createObjectNode()
+            .put("type", "resync")
+            .put("channel", channel)
+            .put("reason", reason));
+  }
+
+  @Override
+  public Future<Void> whenWritable() {
+    return connection.whenWritable();
+  }
+
+  @Override
+  public void tooSlow() {
+    connection.tooSlow();
+  }
+
+  @Override
+  public void subscribed(JsonNode id, String channel) {
+    reply(id, "subscribed", channel);
+  }
+
+  @Override
+  public void unsubscribed(JsonNode id, String channel) {
+    reply(id, "unsubscribed", channel);
+  }
+
+  @Override
+  public void rejected(JsonNode id, Refusal reason, String message) {
+    error(id, ErrorCode.of(reason), message);
+  }
+
+  @Override
+  public boolean isOpen() {
+    return connection.isOpen();
+  }
+
+  private void error(JsonNode id, ErrorCode code, String message) {
+    ObjectNode error = json.createObjectNode().put("type", "error");
+    if (id != null) error.set("id", id);
+    error.put("code", code.wireName()).put("message", message);
+    write(error);
+  }
+
+  private void reply(JsonNode id, String type, String channel) {
+    ObjectNode reply = json.createObjectNode().put("type", type);
+    if (id != null) reply.set("id", id);
+    if (channel != null) reply.put("channel", channel);
+    write(reply);
+  }
+
+  private void write(ObjectNode message) {
+    send(codec.message(message));
+  }
+}

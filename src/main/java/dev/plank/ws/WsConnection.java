@@ -1,0 +1,155 @@
+package dev.plank.ws;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One WebSocket client, as a transport: assembles its messages from frames (closing with 1009 past
+ * the limit), writes whole frames through a bounded {@link SessionOutbox}, pings a quiet client and
+ * closes one that stopped answering. What the messages mean is the {@link WsHandler}'s business.
+ *
+ * <p>Frames are read on the connection's event loop; {@link #send}, {@link #whenWritable}, {@link
+ * #tooSlow} and {@link #isOpen} may be called from any thread (the hub's context).
+ */
+public final class WsConnection {
+  private static final Logger log = LoggerFactory.getLogger(WsConnection.class);
+
+  private final ServerWebSocket ws;
+  private final InboundMessage inbound; // owned by the connection's event loop
+  private final Channel channel; // the upgraded connection's; written by the outbox only
+  private final SessionOutbox outbox;
+  private final Runnable onSlowConsumer;
+  private final AtomicBoolean cutOff = new AtomicBoolean(); // closed as a slow consumer
+  private WsHandler handler; // set once by start, on the connection's event loop
+  private volatile boolean open = true; // written on the connection's event loop, read by the hub
+  private volatile long lastHeardNanos = System.nanoTime(); // any frame from the client
+  private volatile long pingSentNanos; // written by the endpoint's timer only
+
+  WsConnection(
+      ServerWebSocket ws,
+      Channel channel,
+      int maxMessageBytes,
+      long maxQueueBytes,
+      LoopWriter writer,
+      Runnable onSlowConsumer) {
+    this.ws = ws;
+    this.inbound = new InboundMessage(maxMessageBytes);
+    this.outbox = new SessionOutbox(channel, writer, maxQueueBytes, this::tooSlow);
+    this.channel = channel;
+    this.onSlowConsumer = onSlowConsumer;
+  }
+
+  void start(WsHandler handler, Runnable onClose) {
+    this.handler = handler;
+    ws.frameHandler(this::onFrame);
+    ws.pongHandler(pong -> lastHeardNanos = System.nanoTime());
+    watchWritability();
+    ws.exceptionHandler(err -> log.debug("WebSocket error: {}", err.getMessage()));
+    ws.closeHandler(
+        v -> {
+          open = false;
+          outbox.close();
+          handler.onClose();
+          onClose.run();
+        });
+  }
+
+  /**
+   * Queues a whole WebSocket frame ({@link TextFrame}), possibly shared with other connections:
+   * never modified.
+   */
+  public void send(byte[] frame) {
+    outbox.offer(frame);
+  }
+
+  /** Completes once the outbound queue has room: replays send page by page. */
+  public Future<Void> whenWritable() {
+    return outbox.whenRoom();
+  }
+
+  /** The client cannot keep up: closes it with 1008; it resumes from its cursor. */
+  public void tooSlow() {
+    if (!open || !cutOff.compareAndSet(false, true)) return;
+    log.info("Closing a slow consumer: its outbound queue passed the limit");
+    onSlowConsumer.run();
+    close((short) 1008, "slow consumer");
+  }
+
+  /** False once the connection closed or was cut off. */
+  public boolean isOpen() {
+    return open && !cutOff.get();
+  }
+
+  /** Frames wait while the socket is full; Netty says when it drained below its low-water mark. */
+  private void watchWritability() {
+    channel
+        .pipeline()
+        .addFirst(
+            "plank-writability",
+            new ChannelInboundHandlerAdapter() {
+              @Override
+              public void channelWritabilityChanged(ChannelHandlerContext c) {
+                if (c.channel().isWritable()) outbox.resume();
+                c.fireChannelWritabilityChanged();
+              }
+            });
+  }
+
+  /**
+   * Closes with a code. What waits in the outbox is dropped (the client resumes from its cursor),
+   * and nothing may follow the Close frame.
+   */
+  public Future<Void> close(short code, String reason) {
+    outbox.close();
+    return ws.close(code, reason);
+  }
+
+  /**
+   * Pings a client that has been quiet for an interval, and closes one that left a ping unanswered
+   * for a whole interval: a peer that vanished without a FIN would otherwise hold its socket and
+   * queue forever. Called from the endpoint's timer.
+   */
+  void checkAlive(long nowNanos, long intervalNanos) {
+    long heard = lastHeardNanos;
+    long pinged = pingSentNanos;
+    if (pinged > heard) {
+      if (nowNanos - pinged >= intervalNanos) {
+        log.debug("Closing a WebSocket that stopped answering pings");
+        close((short) 1001, "ping timeout");
+      }
+    } else if (nowNanos - heard >= intervalNanos) {
+      pingSentNanos = nowNanos;
+      ws.writePing(Buffer.buffer());
+    }
+  }
+
+  /**
+   * Assembles messages from frames ourselves: Vert.x drops an over-long message silently, while a
+   * client deserves a 1009 close that says why.
+   */
+  private void onFrame(WebSocketFrame frame) {
+    lastHeardNanos = System.nanoTime();
+    if (frame.isClose()) {
+      // Vert.x answers with its own Close frame; no change frame may follow it on the wire.
+      outbox.close();
+      return;
+    }
+    if (!frame.isText() && !frame.isBinary() && !frame.isContinuation()) return;
+    if (!frame.isContinuation()) inbound.start(frame.isText());
+    if (!inbound.append(frame.binaryData())) {
+      close((short) 1009, "message too big (limit " + inbound.limit() + " bytes)");
+      return;
+    }
+    if (!frame.isFinal()) return;
+    if (inbound.isText()) handler.onText(inbound.finish());
+    else handler.onBinary(inbound.finishBinary());
+  }
+}

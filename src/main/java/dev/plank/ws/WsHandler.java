@@ -1,0 +1,22 @@
+package dev.plank.ws;
+
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * A protocol spoken on a WebSocket path: it gets the client's messages, whole and within the size
+ * limit, and answers through its {@link WsConnection}. Called on the connection's event loop.
+ */
+public interface WsHandler {
+  void onText(String message);
+
+  void onBinary(Buffer message);
+
+  /** The connection closed; nothing written from now on reaches the client. */
+  void onClose();
+
+  /** Makes the handler of each new connection on one path. */
+  @FunctionalInterface
+  interface Factory {
+    WsHandler open(WsConnection connection);
+  }
+}
