@@ -2,6 +2,7 @@ package dev.plank.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
@@ -18,12 +19,16 @@ import java.util.concurrent.TimeUnit;
 /** A WebSocket client over a real socket (the JDK's), collecting every message it receives. */
 public final class WsClient implements AutoCloseable {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
-  private static final ObjectMapper JSON = new ObjectMapper();
+  // Rows from the database may nest deeply and hold long numbers: parse what the server sends.
+  private static final ObjectMapper JSON = unconstrained();
 
   /** How the server closed the connection. */
   public record Closed(int code, String reason) {}
 
-  private final LinkedBlockingQueue<JsonNode> messages = new LinkedBlockingQueue<>();
+  /** A message as parsed and as it came over the wire. */
+  private record Message(JsonNode json, String text) {}
+
+  private final LinkedBlockingQueue<Message> messages = new LinkedBlockingQueue<>();
   private final CompletableFuture<Closed> closed = new CompletableFuture<>();
   private final WebSocket socket;
 
@@ -33,6 +38,18 @@ public final class WsClient implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5))
             .buildAsync(URI.create(url), new Receiver())
             .join();
+  }
+
+  private static ObjectMapper unconstrained() {
+    ObjectMapper json = new ObjectMapper();
+    json.getFactory()
+        .setStreamReadConstraints(
+            StreamReadConstraints.builder()
+                .maxNestingDepth(Integer.MAX_VALUE)
+                .maxNumberLength(Integer.MAX_VALUE)
+                .maxStringLength(Integer.MAX_VALUE)
+                .build());
+    return json;
   }
 
   public static WsClient connect(String url) {
@@ -71,8 +88,17 @@ public final class WsClient implements AutoCloseable {
   }
 
   public JsonNode next(Duration timeout) {
+    return nextMessage(timeout).json();
+  }
+
+  /** The next message's text exactly as it came over the wire. */
+  public String nextText(Duration timeout) {
+    return nextMessage(timeout).text();
+  }
+
+  private Message nextMessage(Duration timeout) {
     try {
-      JsonNode message = messages.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      Message message = messages.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
       assertThat(message).as("a message within %s", timeout).isNotNull();
       return message;
     } catch (InterruptedException e) {
@@ -90,7 +116,7 @@ public final class WsClient implements AutoCloseable {
   /** Asserts that nothing arrives within the given time. */
   public void expectNothing(Duration wait) {
     try {
-      JsonNode message = messages.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+      Message message = messages.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
       assertThat(message).as("no further message").isNull();
     } catch (InterruptedException e) {
       throw new IllegalStateException(e);
@@ -127,11 +153,14 @@ public final class WsClient implements AutoCloseable {
     public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
       text.append(data);
       if (last) {
+        String whole = text.toString();
+        JsonNode json;
         try {
-          messages.add(JSON.readTree(text.toString()));
+          json = JSON.readTree(whole);
         } catch (Exception e) {
-          messages.add(JSON.getNodeFactory().textNode("unparseable: " + text));
+          json = JSON.getNodeFactory().textNode("unparseable: " + whole);
         }
+        messages.add(new Message(json, whole));
         text.setLength(0);
       }
       ws.request(1);
