@@ -6,6 +6,7 @@ import dev.plank.api.ItemsApi;
 import dev.plank.capture.Backoff;
 import dev.plank.capture.ChangeLog;
 import dev.plank.capture.ChangeSource;
+import dev.plank.capture.LogEntries;
 import dev.plank.capture.PruneTask;
 import dev.plank.capture.notify.TriggerSource;
 import dev.plank.config.DatabaseUrl;
@@ -78,13 +79,13 @@ public final class Plank implements AutoCloseable {
             .using(vertx)
             .build();
     // A context of its own: the hub and the change source share one event loop and need no locks.
-    ChangeLog changeLog = new ChangeLog(pool, json);
+    LogEntries entries = new LogEntries(settings.maxChangeBytes());
+    ChangeLog changeLog = new ChangeLog(pool, entries);
     this.pruneTask =
         new PruneTask(changeLog, settings.logRetention(), settings.logMaxRows(), metrics);
     this.hub =
         new Hub(
             vertx.getOrCreateContext(),
-            json,
             metrics,
             settings.maxSubscriptions(),
             changeLog,
@@ -100,7 +101,7 @@ public final class Plank implements AutoCloseable {
             changeLog,
             hub,
             metrics,
-            json,
+            entries,
             new Backoff(100, 5_000));
     this.webSocket =
         new WebSocketEndpoint(

@@ -29,7 +29,8 @@ public record Settings(
     Duration pingInterval,
     Duration logRetention,
     long logMaxRows,
-    Duration pruneInterval) {
+    Duration pruneInterval,
+    int maxChangeBytes) {
 
   public static final String DATABASE_URL = "DATABASE_URL";
   public static final String HOST = "PLANK_HOST";
@@ -45,6 +46,7 @@ public record Settings(
   public static final String LOG_RETENTION = "PLANK_LOG_RETENTION";
   public static final String LOG_MAX_ROWS = "PLANK_LOG_MAX_ROWS";
   public static final String PRUNE_INTERVAL = "PLANK_PRUNE_INTERVAL";
+  public static final String MAX_CHANGE_BYTES = "PLANK_MAX_CHANGE_BYTES";
 
   /**
    * @param flags values given on the command line, keyed by the variable names above
@@ -71,7 +73,9 @@ public record Settings(
         s.duration(PING_INTERVAL, "30s", Duration.ofMillis(100)),
         s.duration(LOG_RETENTION, "24h", Duration.ofSeconds(1)),
         s.integer(LOG_MAX_ROWS, 10_000_000, 1, Integer.MAX_VALUE),
-        s.duration(PRUNE_INTERVAL, "60s", Duration.ofMillis(100)));
+        s.duration(PRUNE_INTERVAL, "60s", Duration.ofMillis(100)),
+        // Above NOTIFY's 8000 bytes, so that a change that fits a notification always fits.
+        s.integer(MAX_CHANGE_BYTES, 64 * 1024 * 1024, 16 * 1024, Integer.MAX_VALUE));
   }
 
   /** Settings for tests and embedding: defaults, with the given overrides. */

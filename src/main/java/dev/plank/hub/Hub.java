@@ -1,7 +1,6 @@
 package dev.plank.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plank.capture.Change;
 import dev.plank.capture.ChangeSink;
 import dev.plank.capture.History;
@@ -31,7 +30,6 @@ public final class Hub implements ChangeSink {
   private static final Logger log = LoggerFactory.getLogger(Hub.class);
 
   private final Context context;
-  private final ObjectMapper json;
   private final History history;
   private final PlankMetrics metrics;
   private final int maxSubscriptions;
@@ -47,14 +45,12 @@ public final class Hub implements ChangeSink {
 
   public Hub(
       Context context,
-      ObjectMapper json,
       PlankMetrics metrics,
       int maxSubscriptions,
       History history,
       int maxCatchUps) {
     this.maxCatchUps = maxCatchUps;
     this.context = context;
-    this.json = json;
     this.history = history;
     this.metrics = metrics;
     this.maxSubscriptions = maxSubscriptions;
@@ -101,6 +97,14 @@ public final class Hub implements ChangeSink {
   @Override
   public void publish(Change change) {
     assert OnContext.owns(context);
+    if (change.isWithheld()) {
+      log.warn(
+          "Change seq {} on {} is larger than PLANK_MAX_CHANGE_BYTES or unreadable: it stays in the"
+              + " log, and its subscribers were told to resync",
+          change.seq(),
+          change.table().channel());
+      metrics.changeWithheld();
+    }
     List<Subscription> subscriptions = index.channel(change.table());
     int sent = 0;
     try {
@@ -112,7 +116,8 @@ public final class Hub implements ChangeSink {
           subscription.catchUp.hold(change);
           continue;
         }
-        subscription.subscriber.send(encoded.frame(subscription.codec, change));
+        if (change.isWithheld()) subscription.deliver(change);
+        else subscription.subscriber.send(encoded.frame(subscription.codec, change));
         sent++;
       }
     } finally {
@@ -184,7 +189,6 @@ public final class Hub implements ChangeSink {
               request.since(),
               context,
               history,
-              json,
               this::catchUpDone);
     }
     if (index.put(subscription)) metrics.subscriptionsChanged(1);
