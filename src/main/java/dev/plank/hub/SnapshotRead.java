@@ -51,8 +51,9 @@ final class SnapshotRead {
 
   void start() {
     List<Object> params = new ArrayList<>();
+    // t.* is the whole row even when the table has a column named t (to_jsonb(t) would be that).
     String sql =
-        "SELECT to_jsonb(t)::text FROM "
+        "SELECT to_jsonb(t.*)::text FROM "
             + table.ref().quoted()
             + " t WHERE "
             + subscription.filter().toSql(params)
