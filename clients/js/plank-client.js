@@ -23,6 +23,9 @@
  * - hands `snapshot: true` pages to `onSnapshot(rows, {first, last})`, before the changes;
  * - drops repeated changes by `seq`, so a change is handed to the app once, across reconnects;
  * - pings the server, and replaces a connection that stopped answering;
+ * - never retries a refused subscribe, and spaces an app's later subscribes to that channel with
+ *   an exponential back-off, so an app that subscribes again on every refusal cannot flood the
+ *   server;
  * - correlates replies with requests: promises resolve on acknowledgement and reject with a
  *   {@link PlankError} carrying the server's error `code`.
  *
@@ -230,8 +233,8 @@ export class Subscription {
  *   again: reload its state. `reason`: `reconnected` (a reconnect the server could not resume),
  *   `restored` (a refused or withdrawn replacement, after which the earlier subscription was
  *   applied again without a cursor), or the server's (`cursor_expired`).
- * - `error` `PlankError`: an error reply no request is waiting for, or a subscription lost
- *   when it was restored.
+ * - `error` `PlankError`: an error reply no request is waiting for, or a live subscription
+ *   refused when it was restored (its `channel` says which; it is not retried).
  */
 export class Plank {
   /**
@@ -241,7 +244,8 @@ export class Plank {
    * @param {boolean} [options.resume=true] On reconnect, ask the server to replay what was
    *   missed (`since`: the channel's last cursor). A server without resume support refuses it;
    *   the client then resubscribes without it and emits `resync` instead.
-   * @param {number} [options.minDelay=500] First reconnect delay, ms (doubles on each failure).
+   * @param {number} [options.minDelay=500] First reconnect delay, ms (doubles on each failure);
+   *   also the first wait before a channel's subscribe after the server refused one.
    * @param {number} [options.maxDelay=30000] Longest reconnect delay, ms.
    * @param {number} [options.heartbeat=25000] Ping the server this often, ms; 0 disables.
    * @param {number} [options.timeout=10000] How long a ping waits for its pong, and a
@@ -330,6 +334,9 @@ export class Plank {
    * Subscribing again to the same channel replaces the earlier subscription when the server
    * acknowledges the new one; until then the earlier one goes on, and it also goes on when the
    * server refuses the new one (a bad filter, say).
+   *
+   * A refusal rejects `ready` and is not retried. After one, the channel's next subscribe is sent
+   * once a back-off has passed (doubling with each refusal in a row, reset by an acknowledgement).
    *
    * @param {string} channel `items` or `schema.table`
    * @param {{events?: string[], filter?: string, snapshot?: boolean,
