@@ -23,6 +23,9 @@
  * - hands `snapshot: true` pages to `onSnapshot(rows, {first, last})`, before the changes;
  * - drops repeated changes by `seq`, so a change is handed to the app once, across reconnects;
  * - pings the server, and replaces a connection that stopped answering;
+ * - never retries a refused subscribe, and spaces an app's later subscribes to that channel with
+ *   an exponential back-off, so an app that subscribes again on every refusal cannot flood the
+ *   server;
  * - correlates replies with requests: promises resolve on acknowledgement and reject with a
  *   {@link PlankError} carrying the server's error `code`.
  *
@@ -230,8 +233,8 @@ export class Subscription {
  *   again: reload its state. `reason`: `reconnected` (a reconnect the server could not resume),
  *   `restored` (a refused or withdrawn replacement, after which the earlier subscription was
  *   applied again without a cursor), or the server's (`cursor_expired`).
- * - `error` `PlankError`: an error reply no request is waiting for, or a subscription lost
- *   when it was restored.
+ * - `error` `PlankError`: an error reply no request is waiting for, or a live subscription
+ *   refused when it was restored (its `channel` says which; it is not retried).
  */
 export class Plank {
   /**
@@ -241,7 +244,8 @@ export class Plank {
    * @param {boolean} [options.resume=true] On reconnect, ask the server to replay what was
    *   missed (`since`: the channel's last cursor). A server without resume support refuses it;
    *   the client then resubscribes without it and emits `resync` instead.
-   * @param {number} [options.minDelay=500] First reconnect delay, ms (doubles on each failure).
+   * @param {number} [options.minDelay=500] First reconnect delay, ms (doubles on each failure);
+   *   also the first wait before a channel's subscribe after the server refused one.
    * @param {number} [options.maxDelay=30000] Longest reconnect delay, ms.
    * @param {number} [options.heartbeat=25000] Ping the server this often, ms; 0 disables.
    * @param {number} [options.timeout=10000] How long a ping waits for its pong, and a
@@ -284,6 +288,14 @@ export class Plank {
     /** @internal */ this._handshakeTimer = null;
     /** @internal */ this._closedByUser = false;
     /** @internal */ this._resumeSupported = true;
+    /** @internal Whether a socket opened before: only then is an open a reconnect. */
+    this._openedBefore = false;
+    /**
+     * @internal Per channel, the server's refusals of subscribe requests since its last
+     * acknowledgement: `{count, until}`. A later subscribe to the channel waits until `until`, so
+     * that an app that subscribes again on every refusal cannot flood the server.
+     */
+    this._refusals = new Map();
     /** @internal The network is back: retry now rather than at the end of the back-off. */
     this._onOnline = () => {
       if (!this._retryTimer) return;
@@ -323,6 +335,9 @@ export class Plank {
    * acknowledges the new one; until then the earlier one goes on, and it also goes on when the
    * server refuses the new one (a bad filter, say).
    *
+   * A refusal rejects `ready` and is not retried. After one, the channel's next subscribe is sent
+   * once a back-off has passed (doubling with each refusal in a row, reset by an acknowledgement).
+   *
    * @param {string} channel `items` or `schema.table`
    * @param {{events?: string[], filter?: string, snapshot?: boolean,
    *   onSnapshot?: (rows: object[], page: {channel: string, first: boolean, last: boolean}) => void}|function} [options]
@@ -345,7 +360,7 @@ export class Plank {
     if (!state) {
       state = {
         latest: null, active: null, current: null, inflight: 0, requests: 0, seen: new Set(), cursor: null,
-        snapshots: [], resync: null, reconnected: false,
+        snapshots: [], resync: null, reconnected: false, hold: null,
       };
       this._channels.set(channel, state);
     }
@@ -353,7 +368,7 @@ export class Plank {
       state.latest._fail(new PlankError('closed', 'replaced by a later subscribe', { channel }));
     }
     state.latest = sub;
-    if (this.state === 'open') this._sendSubscribe(sub, false);
+    if (this.state === 'open' && !state.hold) this._sendOrHold(state, sub);
     return sub;
   }
 
@@ -384,6 +399,7 @@ export class Plank {
     this._retryTimer = null;
     this._failPending(new PlankError('closed', 'this Plank client was closed'));
     for (const [channel, state] of this._channels) {
+      clearTimeout(state.hold);
       const error = new PlankError('closed', 'this Plank client was closed', { channel });
       state.latest?._fail(error);
       state.active?._fail(error);
@@ -443,9 +459,10 @@ export class Plank {
       state.inflight = 0;
       state.snapshots = [];
       state.resync = null; // its cursor was dropped with it: the restore resyncs on its own
-      state.reconnected = true;
+      state.reconnected = this._openedBefore;
       this._reconcile(state);
     }
+    this._openedBefore = true;
     this._startHeartbeat();
     this._emit('open', {});
   }
@@ -566,13 +583,17 @@ export class Plank {
     state.current = sub; // what the server applies from here on
     // Snapshots asked for before this request get no more pages: the server moved on.
     state.snapshots = state.snapshots.filter((p) => p.order >= order);
+    this._refusals.delete(sub.channel);
     if (sub === state.latest && !sub.closed) {
+      // Only a channel that was live before can have missed changes. (A subscription made before
+      // the first open, or while disconnected, loads its state after `ready` like any other.)
+      const wasLive = Boolean(state.active && !state.active.closed);
       if (state.active && state.active !== sub) state.active.closed = true; // replaced
       state.active = sub;
       sub._ack();
       // Neither resumed nor reloaded by a fresh snapshot, a restored subscription may have
       // missed changes: tell the app, now that it is live again.
-      if (restoring && sub.acknowledged && !since && !pages) {
+      if (restoring && wasLive && !since && !pages) {
         this._emit('resync', { channel: sub.channel, reason: reconnected ? 'reconnected' : 'restored' });
       }
     }
@@ -597,6 +618,7 @@ export class Plank {
       this._sendSubscribe(sub, restoring);
       return;
     }
+    this._refused(sub.channel);
     error.channel = sub.channel;
     const wasLive = sub === state.active && !sub.closed;
     sub._fail(error);
@@ -604,6 +626,35 @@ export class Plank {
     if (wasLive) this._emit('error', error);
     this._reconcile(state);
     this._releaseResync(state);
+  }
+
+  /**
+   * @internal Sends an app's subscribe now, or once the back-off after the channel's last refusal
+   * has passed: a refusal that a retry cannot fix (`unknown_channel`, `bad_filter`, …) must not
+   * turn an app that subscribes again on every refusal into a tight loop.
+   */
+  _sendOrHold(state, sub) {
+    const wait = (this._refusals.get(sub.channel)?.until ?? 0) - now();
+    if (wait <= 0) {
+      this._sendSubscribe(sub, false);
+      return;
+    }
+    const { channel } = sub;
+    state.hold = setTimeout(() => {
+      state.hold = null;
+      if (this._channels.get(channel) !== state) return; // unsubscribed, or closed, meanwhile
+      const { latest } = state;
+      // The app's latest subscribe goes out as new; anything else (it was withdrawn, or a
+      // reconnect happened meanwhile) is settled the usual way.
+      if (this.state === 'open' && latest && !latest.closed && state.current !== latest) this._sendSubscribe(latest, false);
+      else this._reconcile(state);
+    }, wait);
+  }
+
+  /** @internal Counts a refusal; the back-off before the channel's next subscribe doubles. */
+  _refused(channel) {
+    const count = (this._refusals.get(channel)?.count ?? 0) + 1;
+    this._refusals.set(channel, { count, until: now() + this._backoff(count - 1) });
   }
 
   /** @internal Emits a server `resync` held back while a subscribe request was in flight. */
@@ -620,7 +671,7 @@ export class Plank {
    * unsubscribed), else nothing.
    */
   _reconcile(state) {
-    if (state.inflight > 0 || this.state !== 'open') return;
+    if (state.inflight > 0 || this.state !== 'open' || state.hold) return; // a hold ends with a reconcile
     if (!state.latest || state.latest.closed) state.latest = state.active?.closed ? null : state.active;
     const wanted = state.latest;
     if (wanted && state.current !== wanted) {
@@ -647,7 +698,9 @@ export class Plank {
       return Promise.resolve();
     }
     this._channels.delete(sub.channel); // a later subscribe starts afresh, from "now"
-    if (this.state !== 'open') return Promise.resolve();
+    clearTimeout(state.hold);
+    // Nothing applied or asked for on this connection (a subscribe held back): nothing to undo.
+    if (this.state !== 'open' || (!state.current && state.inflight === 0)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this._request({ action: 'unsubscribe', channel: sub.channel }, {
         ok: () => resolve(),
