@@ -71,6 +71,8 @@ public final class Plank implements AutoCloseable {
     this.vertx =
         Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(cores));
     log.debug("Network transport: {}", vertx.isNativeTransportEnabled() ? "epoll" : "NIO");
+    // A throw that no handler caught would otherwise vanish, or reach stderr as a bare trace.
+    vertx.exceptionHandler(err -> log.error("Unhandled error on an event loop", err));
     ObjectMapper json = jsonMapper();
     this.pool =
         PgBuilder.pool()

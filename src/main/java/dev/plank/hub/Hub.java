@@ -110,20 +110,34 @@ public final class Hub implements ChangeSink {
     try {
       for (int i = 0, n = subscriptions.size(); i < n; i++) {
         Subscription subscription = subscriptions.get(i);
-        if (!subscription.matches(change)) continue;
-        if (subscription.seam != null && subscription.seam.sees(change.xid())) continue;
-        if (subscription.catchUp != null) {
-          subscription.catchUp.hold(change);
-          continue;
+        try {
+          if (offer(subscription, change)) sent++;
+        } catch (RuntimeException e) {
+          // One broken session must not keep this change from everyone after it in the list.
+          log.error(
+              "Delivering change seq {} to a subscriber of {} failed",
+              change.seq(),
+              subscription.table.channel(),
+              e);
         }
-        if (change.isWithheld()) subscription.deliver(change);
-        else subscription.subscriber.send(encoded.frame(subscription.codec, change));
-        sent++;
       }
     } finally {
       encoded.clear();
     }
     metrics.messagesSent(sent);
+  }
+
+  /** Sends a change to one subscription, holds it for its catch-up, or skips it. */
+  private boolean offer(Subscription subscription, Change change) {
+    if (!subscription.matches(change)) return false;
+    if (subscription.seam != null && subscription.seam.sees(change.xid())) return false;
+    if (subscription.catchUp != null) {
+      subscription.catchUp.hold(change);
+      return false;
+    }
+    if (change.isWithheld()) subscription.deliver(change);
+    else subscription.subscriber.send(encoded.frame(subscription.codec, change));
+    return true;
   }
 
   @Override
