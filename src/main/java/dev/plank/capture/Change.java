@@ -9,7 +9,7 @@ import dev.plank.db.TableRef;
  * @param xid the writing transaction, which tells whether a snapshot already contains the change
  * @param xmin the writing transaction's snapshot xmin, the second half of the position
  * @param data the new row (INSERT, UPDATE) or the deleted row (DELETE), exactly as PostgreSQL's
- *     JSON wrote it; {@code null} when the change is {@linkplain #withheld() withheld}
+ *     JSON wrote it; {@code null} when the change is {@linkplain #isWithheld() withheld}
  * @param old the row before an UPDATE, else {@code null}
  */
 public record Change(

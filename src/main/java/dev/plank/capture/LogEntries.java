@@ -13,14 +13,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class LogEntries {
   private static final Logger LOG = LoggerFactory.getLogger(LogEntries.class);
-  // The change's JSON is built once, measured in the database, and sent only when it fits.
-  private static final String SELECT =
-      """
-      SELECT c.seq, c.xid::text, c.snapshot_xmin::text, c.schema_name, c.table_name, c.op,
-             CASE WHEN octet_length(j.json) <= $%d THEN j.json END
-      FROM plank.changes c CROSS JOIN LATERAL (SELECT plank.change_json(c) AS json) j
-      """;
-
   private final ChangeDecoder decoder = new ChangeDecoder();
   private final int maxChangeBytes;
 
@@ -39,10 +31,16 @@ public final class LogEntries {
 
   /**
    * {@code SELECT … FROM plank.changes c}, to be followed by WHERE and ORDER BY on {@code c}, with
-   * the size limit bound as parameter {@code $limitParam} (pass {@link #maxChangeBytes()}).
+   * the size limit bound as parameter {@code $limitParam} (pass {@link #maxChangeBytes()}). The
+   * change's JSON is built once, measured in the database, and sent only when it fits.
    */
   public static String select(int limitParam) {
-    return String.format(java.util.Locale.ROOT, SELECT, limitParam);
+    return """
+        SELECT c.seq, c.xid::text, c.snapshot_xmin::text, c.schema_name, c.table_name, c.op,
+               CASE WHEN octet_length(j.json) <= $%d THEN j.json END
+        FROM plank.changes c CROSS JOIN LATERAL (SELECT plank.change_json(c) AS json) j
+        """
+        .formatted(limitParam);
   }
 
   /** One row of {@link #select}. */

@@ -92,7 +92,7 @@ public final class PlankMetrics implements AutoCloseable {
   }
 
   public void changesPruned(long count) {
-    if (count > 0) changesPruned.increment(count);
+    if (count > 0) changesPruned.increment((double) count);
   }
 
   public void listenerReconnected() {

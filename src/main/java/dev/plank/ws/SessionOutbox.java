@@ -82,6 +82,8 @@ final class SessionOutbox {
    * Writes what waits while the channel is writable, with one flush; on the event loop, from the
    * loop writer's pass only.
    */
+  // The void promise: a failed write surfaces in the pipeline's exception handler, not a future.
+  @SuppressWarnings("FutureReturnValueIgnored")
   void flush() {
     scheduled.set(false);
     if (closed) {
