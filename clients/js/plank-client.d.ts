@@ -170,5 +170,17 @@ export declare class Plank {
 /** The WebSocket URL for a `ws(s)://` or `http(s)://` server URL. */
 export declare function websocketUrl(url?: string | URL): string;
 
-/** Whether a row matches a filter the way the server evaluates it. */
-export declare function matchesFilter(filter: string | null | undefined, row: Record<string, unknown> | null | undefined): boolean;
+/** A filtered column's kind, from its PostgreSQL type: numeric types, boolean, anything else. */
+export type ColumnKind = 'number' | 'boolean' | 'text';
+
+/**
+ * Whether a row matches a filter the way the server evaluates it (PostgreSQL's rules: exact
+ * decimals, code-point text order). With `columns` it gives the server's answer on every row and
+ * throws a `bad_filter` PlankError where the server refuses the filter; without it each value's
+ * kind is taken from its JSON type. Numbers beyond a double's 17 digits are exact as `bigint`.
+ */
+export declare function matchesFilter(
+  filter: string | null | undefined,
+  row: Record<string, unknown> | null | undefined,
+  columns?: Record<string, ColumnKind>,
+): boolean;

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /** A WebSocket client over a real socket (the JDK's), collecting every message it receives. */
 public final class WsClient implements AutoCloseable {
@@ -113,14 +114,27 @@ public final class WsClient implements AutoCloseable {
     return list;
   }
 
-  /** Asserts that nothing arrives within the given time. */
-  public void expectNothing(Duration wait) {
-    try {
-      Message message = messages.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
-      assertThat(message).as("no further message").isNull();
-    } catch (InterruptedException e) {
-      throw new IllegalStateException(e);
+  /**
+   * The messages that arrive before the first one {@code marker} accepts (which is consumed); fails
+   * if none does, waiting up to 5 s for each message. Written after the writes under test, a marker
+   * makes "nothing unwanted arrives" a positive check: changes go out in commit order, so an
+   * unwanted one would have come before it. Tests use this, never a window of silence.
+   */
+  public List<JsonNode> before(Predicate<JsonNode> marker) {
+    return before(marker, Duration.ofSeconds(5));
+  }
+
+  public List<JsonNode> before(Predicate<JsonNode> marker, Duration timeout) {
+    List<JsonNode> earlier = new ArrayList<>();
+    for (JsonNode message = next(timeout); !marker.test(message); message = next(timeout)) {
+      earlier.add(message);
     }
+    return earlier;
+  }
+
+  /** A marker: the change whose row has {@code column} equal to {@code value}. */
+  public static Predicate<JsonNode> rowWith(String column, Object value) {
+    return m -> m.path("data").path(column).asText().equals(String.valueOf(value));
   }
 
   public CompletableFuture<Closed> closed() {
