@@ -3,6 +3,7 @@ package dev.plank.cli;
 import dev.plank.config.ConfigException;
 import dev.plank.config.DotEnv;
 import dev.plank.config.Settings;
+import dev.plank.config.UnknownSettings;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -68,10 +69,15 @@ public final class Main implements Runnable {
       return flags;
     }
 
+    /** The settings; a misspelt PLANK_ name is a warning line on stderr, start-up goes on. */
     Settings settings(Map<String, String> extraFlags, Map<String, String> env) {
       Map<String, String> flags = flags();
       flags.putAll(extraFlags);
-      return Settings.load(flags, env, DotEnv.read(Path.of(".env")));
+      DotEnv dotEnv = DotEnv.read(Path.of(".env"));
+      for (String warning : UnknownSettings.warnings(dotEnv, env)) {
+        System.err.println("plank: warning: " + warning);
+      }
+      return Settings.load(flags, env, dotEnv.values());
     }
   }
 

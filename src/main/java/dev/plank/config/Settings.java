@@ -46,6 +46,24 @@ public record Settings(
   public static final String LOG_MAX_ROWS = "PLANK_LOG_MAX_ROWS";
   public static final String PRUNE_INTERVAL = "PLANK_PRUNE_INTERVAL";
 
+  /** Every variable above. */
+  public static final List<String> NAMES =
+      List.of(
+          DATABASE_URL,
+          HOST,
+          PORT,
+          TABLES,
+          INIT,
+          DATA_DIR,
+          POOL_SIZE,
+          MAX_FRAME_BYTES,
+          MAX_SUBSCRIPTIONS,
+          MAX_QUEUE_BYTES,
+          PING_INTERVAL,
+          LOG_RETENTION,
+          LOG_MAX_ROWS,
+          PRUNE_INTERVAL);
+
   /**
    * @param flags values given on the command line, keyed by the variable names above
    * @param env the process environment

@@ -71,18 +71,4 @@ class SettingsTest {
         .doesNotContain("cret");
     assertThat(url.connectOptions().getSslMode().name()).isEqualTo("REQUIRE");
   }
-
-  @Test
-  void dotEnvUnderstandsCommentsQuotesAndExport() {
-    Map<String, String> values =
-        DotEnv.parse(
-            "# comment\nexport PLANK_PORT=8100\nPLANK_HOST=\"0.0.0.0\"\nDATABASE_URL='postgresql://x@y/z'\n"
-                + "PLANK_TABLES=items # trailing\n\nbroken line\n");
-    assertThat(values)
-        .containsEntry("PLANK_PORT", "8100")
-        .containsEntry("PLANK_HOST", "0.0.0.0")
-        .containsEntry("DATABASE_URL", "postgresql://x@y/z")
-        .containsEntry("PLANK_TABLES", "items")
-        .hasSize(4);
-  }
 }
