@@ -159,7 +159,7 @@ public final class Plank implements AutoCloseable {
     List<TableRef> tables = settings.tables().stream().map(TableRef::parse).toList();
     Future<List<TableInfo>> described =
         settings.initOnStart()
-            ? SchemaInstaller.install(pool, tables)
+            ? SchemaInstaller.install(pool, tables, settings.demo() || embedded != null)
             : Catalog.describe(pool, tables);
     described
         .onSuccess(

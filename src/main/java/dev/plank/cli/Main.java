@@ -15,10 +15,11 @@ import picocli.CommandLine.Option;
 @Command(
     name = "plank",
     mixinStandardHelpOptions = true,
-    version = "plank 0.1.0",
+    version = Main.VERSION,
     description = "Real-time PostgreSQL changes over WebSocket.",
     subcommands = {ServeCommand.class, InitCommand.class})
 public final class Main implements Runnable {
+  static final String VERSION = "plank 0.1.0";
 
   public static void main(String[] args) {
     System.exit(run(args, System.getenv()));
@@ -62,10 +63,18 @@ public final class Main implements Runnable {
     @Option(names = "--tables", description = "Tables to capture, comma-separated (PLANK_TABLES)")
     String tables;
 
+    @Option(
+        names = "--demo",
+        description =
+            "Create the demo table public.items if missing (PLANK_DEMO; the embedded database"
+                + " always has it)")
+    boolean demo;
+
     Map<String, String> flags() {
       Map<String, String> flags = new HashMap<>();
       if (databaseUrl != null) flags.put(Settings.DATABASE_URL, databaseUrl);
       if (tables != null) flags.put(Settings.TABLES, tables);
+      if (demo) flags.put(Settings.DEMO, "true");
       return flags;
     }
 

@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "serve",
     mixinStandardHelpOptions = true,
+    version = Main.VERSION,
     description = "Run the Plank server (the default command).")
 final class ServeCommand implements Callable<Integer>, Main.EnvAware {
   @Mixin Main.CommonOptions common = new Main.CommonOptions();

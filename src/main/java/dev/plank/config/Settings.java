@@ -14,6 +14,8 @@ import java.util.function.Function;
  * ConfigException} line that names the variable.
  *
  * @param databaseUrl the database, or {@code null} to start an embedded PostgreSQL
+ * @param demo create the demo table {@code public.items} when installing (the embedded database
+ *     always has it)
  */
 public record Settings(
     DatabaseUrl databaseUrl,
@@ -29,7 +31,8 @@ public record Settings(
     Duration pingInterval,
     Duration logRetention,
     long logMaxRows,
-    Duration pruneInterval) {
+    Duration pruneInterval,
+    boolean demo) {
 
   public static final String DATABASE_URL = "DATABASE_URL";
   public static final String HOST = "PLANK_HOST";
@@ -45,6 +48,7 @@ public record Settings(
   public static final String LOG_RETENTION = "PLANK_LOG_RETENTION";
   public static final String LOG_MAX_ROWS = "PLANK_LOG_MAX_ROWS";
   public static final String PRUNE_INTERVAL = "PLANK_PRUNE_INTERVAL";
+  public static final String DEMO = "PLANK_DEMO";
 
   /** Every variable above. */
   public static final List<String> NAMES =
@@ -62,7 +66,8 @@ public record Settings(
           PING_INTERVAL,
           LOG_RETENTION,
           LOG_MAX_ROWS,
-          PRUNE_INTERVAL);
+          PRUNE_INTERVAL,
+          DEMO);
 
   /**
    * @param flags values given on the command line, keyed by the variable names above
@@ -89,7 +94,8 @@ public record Settings(
         s.duration(PING_INTERVAL, "30s", Duration.ofMillis(100)),
         s.duration(LOG_RETENTION, "24h", Duration.ofSeconds(1)),
         s.integer(LOG_MAX_ROWS, 10_000_000, 1, Integer.MAX_VALUE),
-        s.duration(PRUNE_INTERVAL, "60s", Duration.ofMillis(100)));
+        s.duration(PRUNE_INTERVAL, "60s", Duration.ofMillis(100)),
+        s.get(DEMO, "false", v -> bool(DEMO, v)));
   }
 
   /** Settings for tests and embedding: defaults, with the given overrides. */

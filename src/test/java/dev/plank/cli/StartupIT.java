@@ -15,6 +15,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * {@code java -jar target/plank.jar} as a user starts it: it says "listening" only once it serves,
@@ -38,6 +39,7 @@ class StartupIT {
   @AfterAll
   static void drop() {
     TestDatabases.drop(database);
+    PlankProcess.deleteTree(dir);
   }
 
   @Test
@@ -116,6 +118,23 @@ class StartupIT {
                   + "/nowhere (Connection refused: /127.0.0.1:"
                   + closed
                   + "); retrying until it answers");
+    }
+  }
+
+  @Test
+  @Timeout(180) // the embedded PostgreSQL is unpacked and initialised first
+  void theQuickStartRunsAnEmbeddedDatabaseWithTheDemoTable() throws Exception {
+    int port = freePort();
+    Path clone = PlankProcess.tempDir("plank-quickstart");
+    try (PlankProcess plank =
+        PlankProcess.startJar(PlankProcess.jar(), clone, Map.of(), "--port", "" + port)) {
+      String line = plank.awaitLine(l -> l.startsWith("Plank listening"), Duration.ofSeconds(150));
+      assertThat(line).contains("(database: embedded PostgreSQL at ", "; capturing items)");
+      assertThat(PlankProcess.httpStatus("http://127.0.0.1:" + port + "/api/items")).isEqualTo(200);
+      plank.sigterm();
+      assertThat(plank.awaitExit(Duration.ofSeconds(30))).isZero();
+    } finally {
+      PlankProcess.deleteTree(clone);
     }
   }
 

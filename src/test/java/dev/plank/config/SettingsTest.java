@@ -16,6 +16,7 @@ class SettingsTest {
     assertThat(s.port()).isEqualTo(8000);
     assertThat(s.tables()).containsExactly("items");
     assertThat(s.initOnStart()).isTrue();
+    assertThat(s.demo()).isFalse();
     assertThat(s.maxFrameBytes()).isEqualTo(65536);
     assertThat(s.maxQueueBytes()).isEqualTo(4 * 1024 * 1024);
     assertThat(s.pingInterval()).isEqualTo(java.time.Duration.ofSeconds(30));

@@ -169,6 +169,18 @@ public final class PlankProcess implements AutoCloseable {
     }
   }
 
+  /** Deletes a directory made by {@link #tempDir}, with everything in it. */
+  public static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) return;
+    try (var paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   @Override
   public void close() {
     process.destroyForcibly();
