@@ -124,17 +124,21 @@ public final class Plank implements AutoCloseable {
   public static Future<Plank> start(Settings settings) {
     Plank plank = new Plank(settings);
     int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
-    return plank
+    // No context: a failed start closes Vert.x, and a future bound to one of its event loops
+    // would then never tell the caller (a port in use hung `plank serve`).
+    Promise<Plank> started = Promise.promise();
+    plank
         .vertx
         .deployVerticle(
             () -> new WebServer(plank.webParts), new DeploymentOptions().setInstances(instances))
-        .map(
+        .onSuccess(
             id -> {
               plank.webSocket.startPings(plank.vertx, settings.pingInterval());
               plank.connectDatabase(new Backoff(200, 10_000));
-              return plank;
+              started.complete(plank);
             })
-        .recover(err -> plank.closeAsync().transform(v -> Future.failedFuture(err)));
+        .onFailure(err -> plank.closeAsync().onComplete(v -> started.fail(err)));
+    return started.future();
   }
 
   /** Completes once the schema is in place and the listener is live; fails on a fatal error. */
@@ -158,7 +162,7 @@ public final class Plank implements AutoCloseable {
     List<TableRef> tables = settings.tables().stream().map(TableRef::parse).toList();
     Future<List<TableInfo>> described =
         settings.initOnStart()
-            ? SchemaInstaller.install(pool, tables)
+            ? SchemaInstaller.install(pool, tables, settings.demo() || embedded != null)
             : Catalog.describe(pool, tables);
     described
         .onSuccess(
@@ -176,9 +180,9 @@ public final class Plank implements AutoCloseable {
               }
               if (backoff.attempts() == 0) {
                 log.warn(
-                    "Database {} unreachable ({}); retrying with back-off",
+                    "Cannot reach the database at {} ({}); retrying until it answers",
                     database,
-                    err.getMessage());
+                    DatabaseErrors.reason(err));
               }
               vertx.setTimer(backoff.next(), t -> connectDatabase(backoff));
             });
@@ -193,15 +197,21 @@ public final class Plank implements AutoCloseable {
     closing = true;
     pruneTask.stop(vertx);
     Future<Void> goodbyes = webSocket.closeAll((short) 1001, "server shutting down");
-    return Future.any(goodbyes, vertx.timer(1_000))
+    Promise<Void> closed = Promise.promise(); // no context: it completes after the loops are gone
+    Future.any(goodbyes, vertx.timer(1_000))
         .transform(v -> capture.close())
         .transform(v -> pool.close())
-        .transform(v -> vertx.close())
         .onComplete(
-            v -> {
-              metrics.close();
-              if (embedded != null) embedded.close();
-            });
+            v ->
+                vertx
+                    .close()
+                    .onComplete(
+                        r -> {
+                          metrics.close();
+                          if (embedded != null) embedded.close();
+                          closed.complete();
+                        }));
+    return closed.future();
   }
 
   @Override

@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -34,6 +35,10 @@ public final class ItemsApi {
   private static final String ITEM = "/api/items/:id";
   private static final String JSON = "application/json";
   private static final Logger log = LoggerFactory.getLogger(ItemsApi.class);
+  private static final String UNDEFINED_TABLE = "42P01";
+  static final String NO_ITEMS_TABLE =
+      "This database has no table public.items, the demo table behind /api/items:"
+          + " start Plank with --demo (PLANK_DEMO=true) to create it";
 
   private final ItemRepository items;
   private final ObjectReader reader;
@@ -227,6 +232,11 @@ public final class ItemsApi {
   }
 
   private static void dbError(RoutingContext ctx, Throwable error) {
+    if (error instanceof PgException pg && UNDEFINED_TABLE.equals(pg.getSqlState())) {
+      // Not a fault: this database has no demo table, which Plank creates only when asked to.
+      Problem.send(ctx, 404, NO_ITEMS_TABLE);
+      return;
+    }
     // The client learns only that it failed; SQL states and messages stay in the log.
     log.warn("{} {}: database error", ctx.request().method(), ctx.request().path(), error);
     Problem.send(ctx, 500, "The request could not be completed; please retry later");

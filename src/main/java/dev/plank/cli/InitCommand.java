@@ -18,8 +18,11 @@ import picocli.CommandLine.Mixin;
 /** {@code plank init}: installs the change log and the triggers, then exits. */
 @Command(
     name = "init",
+    mixinStandardHelpOptions = true,
+    version = Main.VERSION,
     description =
-        "Install the plank schema, change log and triggers (idempotent, one transaction).")
+        "Install the plank schema, change log and triggers (idempotent, one transaction). Creates"
+            + " nothing outside the schema plank unless --demo.")
 final class InitCommand implements Callable<Integer>, Main.EnvAware {
   @Mixin Main.CommonOptions common = new Main.CommonOptions();
 
@@ -41,7 +44,10 @@ final class InitCommand implements Callable<Integer>, Main.EnvAware {
     try {
       List<TableRef> tables = settings.tables().stream().map(TableRef::parse).toList();
       List<TableInfo> installed =
-          SchemaInstaller.install(pool, tables).toCompletionStage().toCompletableFuture().get();
+          SchemaInstaller.install(pool, tables, settings.demo() || embedded != null)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get();
       System.out.println(
           "plank init: schema plank and triggers installed on "
               + String.join(", ", installed.stream().map(t -> t.ref().toString()).toList())

@@ -3,6 +3,7 @@ package dev.plank.cli;
 import dev.plank.config.ConfigException;
 import dev.plank.config.DotEnv;
 import dev.plank.config.Settings;
+import dev.plank.config.UnknownSettings;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -14,10 +15,11 @@ import picocli.CommandLine.Option;
 @Command(
     name = "plank",
     mixinStandardHelpOptions = true,
-    version = "plank 0.1.0",
+    version = Main.VERSION,
     description = "Real-time PostgreSQL changes over WebSocket.",
     subcommands = {ServeCommand.class, InitCommand.class})
 public final class Main implements Runnable {
+  static final String VERSION = "plank 0.1.0";
 
   public static void main(String[] args) {
     System.exit(run(args, System.getenv()));
@@ -61,17 +63,30 @@ public final class Main implements Runnable {
     @Option(names = "--tables", description = "Tables to capture, comma-separated (PLANK_TABLES)")
     String tables;
 
+    @Option(
+        names = "--demo",
+        description =
+            "Create the demo table public.items if missing (PLANK_DEMO; the embedded database"
+                + " always has it)")
+    boolean demo;
+
     Map<String, String> flags() {
       Map<String, String> flags = new HashMap<>();
       if (databaseUrl != null) flags.put(Settings.DATABASE_URL, databaseUrl);
       if (tables != null) flags.put(Settings.TABLES, tables);
+      if (demo) flags.put(Settings.DEMO, "true");
       return flags;
     }
 
+    /** The settings; a misspelt PLANK_ name is a warning line on stderr, start-up goes on. */
     Settings settings(Map<String, String> extraFlags, Map<String, String> env) {
       Map<String, String> flags = flags();
       flags.putAll(extraFlags);
-      return Settings.load(flags, env, DotEnv.read(Path.of(".env")));
+      DotEnv dotEnv = DotEnv.read(Path.of(".env"));
+      for (String warning : UnknownSettings.warnings(dotEnv, env)) {
+        System.err.println("plank: warning: " + warning);
+      }
+      return Settings.load(flags, env, dotEnv.values());
     }
   }
 

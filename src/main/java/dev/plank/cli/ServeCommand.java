@@ -2,17 +2,28 @@ package dev.plank.cli;
 
 import dev.plank.Plank;
 import dev.plank.config.Settings;
+import java.net.BindException;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import sun.misc.Signal;
 
-/** {@code plank serve}: runs the node until SIGTERM or SIGINT, then shuts down gracefully. */
-@Command(name = "serve", description = "Run the Plank server (the default command).")
-final class ServeCommand implements java.util.concurrent.Callable<Integer>, Main.EnvAware {
+/**
+ * {@code plank serve}: runs the node until SIGTERM or SIGINT, then shuts down gracefully.
+ *
+ * <p>Says "Plank listening on …" only once the node serves: HTTP is bound, the schema is in place
+ * and the change source is live. A start that fails says one line on stderr and exits 1.
+ */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    version = Main.VERSION,
+    description = "Run the Plank server (the default command).")
+final class ServeCommand implements Callable<Integer>, Main.EnvAware {
   @Mixin Main.CommonOptions common = new Main.CommonOptions();
 
   @Option(names = "--host", description = "Address to listen on (PLANK_HOST, default 127.0.0.1)")
@@ -32,44 +43,71 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer>, Main
   }
 
   @Override
-  public Integer call() throws Exception {
-    Map<String, String> flags = new HashMap<>();
-    if (host != null) flags.put(Settings.HOST, host);
-    if (port != null) flags.put(Settings.PORT, port);
-    if (noInit) flags.put(Settings.INIT, "false");
-    Settings settings = common.settings(flags, env);
+  public Integer call() throws InterruptedException {
+    StopSignal stop = StopSignal.install();
+    Settings settings = common.settings(flags(), env);
 
     Plank plank;
     try {
       plank = Plank.start(settings).toCompletionStage().toCompletableFuture().get();
-    } catch (java.util.concurrent.ExecutionException e) {
-      System.err.println("plank: cannot start: " + rootMessage(e));
-      return 1;
+    } catch (ExecutionException e) {
+      return failed(startFailure(settings, e.getCause()));
+    } catch (RuntimeException e) { // the embedded database, which starts before anything else
+      return failed("cannot start: " + rootMessage(e));
     }
-    System.out.printf(
-        "Plank listening on http://%s:%d (database: %s)%n",
-        settings.host(), settings.port(), plank.describeDatabase());
 
-    CountDownLatch stop = new CountDownLatch(1);
-    int[] exit = {0};
-    plank
-        .databaseReady()
-        .onSuccess(
-            v ->
-                System.out.println(
-                    "Plank ready: capturing " + String.join(", ", settings.tables())))
-        .onFailure(
-            err -> {
-              System.err.println("plank: " + err.getMessage());
-              exit[0] = 1;
-              stop.countDown();
-            });
-    Signal.handle(new Signal("TERM"), sig -> stop.countDown());
-    Signal.handle(new Signal("INT"), sig -> stop.countDown());
-    stop.await();
+    CompletableFuture<Void> ready = plank.databaseReady().toCompletionStage().toCompletableFuture();
+    CompletableFuture.anyOf(ready, stop.requested()).exceptionally(e -> null).join();
+    if (ready.isCompletedExceptionally()) {
+      String reason = rootMessage(ready.handle((v, e) -> e).join());
+      plank.close();
+      return failed(reason);
+    }
+    if (!ready.isDone()) { // stopped while the database was being retried
+      plank.close();
+      return 0;
+    }
+
+    System.out.printf(
+        "Plank listening on http://%s:%d (database: %s; capturing %s)%n",
+        settings.host(),
+        settings.port(),
+        plank.describeDatabase(),
+        String.join(", ", settings.tables()));
+    stop.requested().join();
     System.out.println("Plank shutting down");
     plank.close();
-    return exit[0];
+    return 0;
+  }
+
+  private Map<String, String> flags() {
+    Map<String, String> flags = new HashMap<>();
+    if (host != null) flags.put(Settings.HOST, host);
+    if (port != null) flags.put(Settings.PORT, port);
+    if (noInit) flags.put(Settings.INIT, "false");
+    return flags;
+  }
+
+  private static int failed(String line) {
+    System.err.println("plank: " + line);
+    return 1;
+  }
+
+  /** Why HTTP could not start, in the words a user acts on. */
+  static String startFailure(Settings settings, Throwable error) {
+    for (Throwable e = error; e != null; e = e.getCause()) {
+      String message = String.valueOf(e.getMessage());
+      // Netty's epoll transport reports EADDRINUSE as a NativeIoException, not a BindException.
+      if (e instanceof BindException || message.contains("Address already in use")) {
+        return "port " + settings.port() + " on " + settings.host() + " is in use";
+      }
+    }
+    return "cannot listen on "
+        + settings.host()
+        + ":"
+        + settings.port()
+        + ": "
+        + rootMessage(error);
   }
 
   private static String rootMessage(Throwable e) {

@@ -15,6 +15,8 @@ import java.util.function.Function;
  * ConfigException} line that names the variable.
  *
  * @param databaseUrl the database, or {@code null} to start an embedded PostgreSQL
+ * @param demo create the demo table {@code public.items} when installing (the embedded database
+ *     always has it)
  */
 public record Settings(
     DatabaseUrl databaseUrl,
@@ -31,6 +33,7 @@ public record Settings(
     Duration logRetention,
     long logMaxRows,
     Duration pruneInterval,
+    boolean demo,
     int maxChangeBytes) {
 
   public static final String DATABASE_URL = "DATABASE_URL";
@@ -47,7 +50,28 @@ public record Settings(
   public static final String LOG_RETENTION = "PLANK_LOG_RETENTION";
   public static final String LOG_MAX_ROWS = "PLANK_LOG_MAX_ROWS";
   public static final String PRUNE_INTERVAL = "PLANK_PRUNE_INTERVAL";
+  public static final String DEMO = "PLANK_DEMO";
   public static final String MAX_CHANGE_BYTES = "PLANK_MAX_CHANGE_BYTES";
+
+  /** Every variable above. */
+  public static final List<String> NAMES =
+      List.of(
+          DATABASE_URL,
+          HOST,
+          PORT,
+          TABLES,
+          INIT,
+          DATA_DIR,
+          POOL_SIZE,
+          MAX_FRAME_BYTES,
+          MAX_SUBSCRIPTIONS,
+          MAX_QUEUE_BYTES,
+          PING_INTERVAL,
+          LOG_RETENTION,
+          LOG_MAX_ROWS,
+          PRUNE_INTERVAL,
+          DEMO,
+          MAX_CHANGE_BYTES);
 
   /**
    * @param flags values given on the command line, keyed by the variable names above
@@ -75,6 +99,7 @@ public record Settings(
         s.duration(LOG_RETENTION, "24h", Duration.ofSeconds(1)),
         s.integer(LOG_MAX_ROWS, 10_000_000, 1, Integer.MAX_VALUE),
         s.duration(PRUNE_INTERVAL, "60s", Duration.ofMillis(100)),
+        s.get(DEMO, "false", v -> bool(DEMO, v)),
         // Above NOTIFY's 8000 bytes, so that a change that fits a notification always fits.
         s.integer(MAX_CHANGE_BYTES, 64 * 1024 * 1024, 16 * 1024, Integer.MAX_VALUE));
   }

@@ -18,4 +18,12 @@ public final class DatabaseErrors {
         && !(err instanceof VertxException)
         && !(err.getCause() instanceof IOException);
   }
+
+  /**
+   * The message without Netty's system-call prefix ("finishConnect(..) failed with error(-111): ").
+   */
+  public static String reason(Throwable err) {
+    return String.valueOf(err.getMessage())
+        .replaceFirst("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
+  }
 }

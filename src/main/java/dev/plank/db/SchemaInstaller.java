@@ -19,11 +19,20 @@ public final class SchemaInstaller {
 
   private static final long INIT_LOCK = 0x706c616e6b01L; // "plank" + 1
   private static final String SCHEMA_SQL = resource("schema.sql");
+  private static final String DEMO_SQL = resource("demo.sql");
 
   private SchemaInstaller() {}
 
   /** Installs everything and answers the captured tables as the catalog describes them. */
   public static Future<List<TableInfo>> install(Pool pool, List<TableRef> tables) {
+    return install(pool, tables, false);
+  }
+
+  /**
+   * As {@link #install(Pool, List)}; with {@code demo}, first creates the demo table {@code
+   * public.items} if it is missing.
+   */
+  public static Future<List<TableInfo>> install(Pool pool, List<TableRef> tables, boolean demo) {
     return pool.withTransaction(
         conn ->
             checkVersion(conn)
@@ -32,6 +41,9 @@ public final class SchemaInstaller {
                 // Every start after the first would log "already exists, skipping" notices.
                 .compose(v -> conn.query("SET LOCAL client_min_messages = warning").execute())
                 .compose(v -> conn.query(SCHEMA_SQL).execute())
+                .compose(
+                    v ->
+                        demo ? conn.query(DEMO_SQL).execute().mapEmpty() : Future.succeededFuture())
                 .compose(v -> Catalog.describe(conn, tables))
                 .compose(infos -> installTriggers(conn, infos).map(infos)));
   }

@@ -6,6 +6,12 @@ public final class UnknownTableException extends RuntimeException {
     super(
         "table "
             + table
-            + " does not exist (check PLANK_TABLES / --tables; names are case-sensitive)");
+            + " does not exist (check PLANK_TABLES / --tables; names are case-sensitive"
+            + (isDemoTable(table) ? "; --demo creates the demo table public.items" : "")
+            + ")");
+  }
+
+  private static boolean isDemoTable(TableRef table) {
+    return table.schema().equals("public") && table.name().equals("items");
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.plank.config.DatabaseUrl;
 import dev.plank.support.TestDatabases;
+import dev.plank.support.TestDb;
 import dev.plank.support.TestPlank;
 import dev.plank.support.WsClient;
 import java.io.BufferedReader;
@@ -21,6 +22,7 @@ class GracefulShutdownTest {
   @Test
   void sigtermClosesWebSocketsWith1001AndExitsZero() throws Exception {
     DatabaseUrl database = TestDatabases.create(GracefulShutdownTest.class);
+    new TestDb(database).execute("CREATE TABLE items (id bigint PRIMARY KEY, name text)");
     int port;
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
@@ -42,11 +44,12 @@ class GracefulShutdownTest {
             new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       StringBuilder seen = new StringBuilder();
-      while ((line = out.readLine()) != null && !line.startsWith("Plank ready"))
+      while ((line = out.readLine()) != null && !line.startsWith("Plank listening"))
         seen.append(line).append('\n');
-      assertThat(seen.toString())
-          .contains("Plank listening on http://127.0.0.1:" + port + " (database: postgresql://")
-          .doesNotContain("Exception");
+      assertThat(seen.toString()).as("said before listening").isEmpty();
+      assertThat(line)
+          .startsWith("Plank listening on http://127.0.0.1:" + port + " (database: postgresql://")
+          .endsWith("; capturing items)");
 
       try (WsClient ws = WsClient.connect("ws://127.0.0.1:" + port + "/ws")) {
         ws.subscribe("items");

@@ -33,11 +33,12 @@ class InitCommandTest {
   @Test
   void initTwiceIsHarmlessAndCapturesTheConfiguredTables() {
     db.execute("CREATE TABLE IF NOT EXISTS orders (id int primary key, total numeric)");
-    Output first = run("init", "--tables", "items,public.orders");
+    db.execute("CREATE TABLE IF NOT EXISTS lines (id int primary key)");
+    Output first = run("init", "--tables", "lines,public.orders");
     assertThat(first.code()).as(first.err()).isZero();
-    assertThat(first.out()).contains("public.items", "public.orders");
+    assertThat(first.out()).contains("public.lines", "public.orders");
     db.execute("INSERT INTO orders VALUES (1, 9.5)");
-    Output second = run("init", "--tables", "items,public.orders");
+    Output second = run("init", "--tables", "lines,public.orders");
     assertThat(second.code()).as(second.err()).isZero();
     db.execute("INSERT INTO orders VALUES (2, 10)");
 
@@ -48,9 +49,69 @@ class InitCommandTest {
   }
 
   @Test
+  void initCreatesNothingInTheUsersSchemasUnlessAskedForTheDemo() {
+    DatabaseUrl fresh = TestDatabases.create(InitCommandTest.class);
+    TestDb freshDb = new TestDb(fresh);
+    try {
+      freshDb.execute("CREATE TABLE orders (id int primary key)");
+      Output result = run(fresh, "init", "--tables", "orders");
+      assertThat(result.code()).as(result.err()).isZero();
+      assertThat(tablesOutsidePlank(freshDb)).containsExactly("public.orders");
+
+      Output demo = run(fresh, "init", "--demo", "--tables", "orders,items");
+      assertThat(demo.code()).as(demo.err()).isZero();
+      assertThat(demo.out()).contains("public.orders, public.items");
+      assertThat(tablesOutsidePlank(freshDb)).containsExactly("public.items", "public.orders");
+    } finally {
+      TestDatabases.drop(fresh);
+    }
+  }
+
+  @Test
+  void withoutTheDemoTableTheErrorSaysHowToGetIt() {
+    Output result = run("init", "--tables", "items");
+    assertThat(result.code()).isEqualTo(1);
+    assertThat(result.err().strip())
+        .isEqualTo(
+            "plank init: table public.items does not exist (check PLANK_TABLES / --tables; names"
+                + " are case-sensitive; --demo creates the demo table public.items)");
+  }
+
+  @Test
+  void everyCommandTakesHelp() {
+    for (String[] args :
+        new String[][] {
+          {"--help"}, {"init", "--help"}, {"serve", "--help"}, {"--port", "1", "-h"}
+        }) {
+      Output help = runWithEnv(Map.of(), args);
+      assertThat(help.code()).as(String.join(" ", args) + ": " + help.err()).isZero();
+      assertThat(help.err()).isEmpty();
+      assertThat(help.out()).startsWith("Usage: plank").contains("--help");
+    }
+    assertThat(runWithEnv(Map.of(), "init", "--help").out())
+        .startsWith("Usage: plank init")
+        .contains("--database-url", "--tables", "--demo");
+    assertThat(runWithEnv(Map.of(), "serve", "--help").out())
+        .startsWith("Usage: plank serve")
+        .contains("--port", "--no-init", "--demo");
+  }
+
+  private static java.util.List<String> tablesOutsidePlank(TestDb db) {
+    return db
+        .query(
+            "SELECT schemaname || '.' || tablename AS t FROM pg_tables"
+                + " WHERE schemaname NOT IN ('plank', 'pg_catalog', 'information_schema')"
+                + " ORDER BY 1")
+        .stream()
+        .map(row -> (String) row.get("t"))
+        .toList();
+  }
+
+  @Test
   void anUnknownTableIsOneClearLineAndInstallsNothing() {
     DatabaseUrl fresh = TestDatabases.create(InitCommandTest.class);
     try {
+      new TestDb(fresh).execute("CREATE TABLE items (id int primary key)");
       Output result = run(fresh, "init", "--tables", "items,missing_table");
       assertThat(result.code()).isEqualTo(1);
       assertThat(result.err().strip())

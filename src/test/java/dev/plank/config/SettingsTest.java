@@ -16,6 +16,7 @@ class SettingsTest {
     assertThat(s.port()).isEqualTo(8000);
     assertThat(s.tables()).containsExactly("items");
     assertThat(s.initOnStart()).isTrue();
+    assertThat(s.demo()).isFalse();
     assertThat(s.maxFrameBytes()).isEqualTo(65536);
     assertThat(s.maxQueueBytes()).isEqualTo(4 * 1024 * 1024);
     assertThat(s.pingInterval()).isEqualTo(java.time.Duration.ofSeconds(30));
@@ -70,19 +71,5 @@ class SettingsTest {
         .isEqualTo("postgresql://app:***@db.example:6543/shop")
         .doesNotContain("cret");
     assertThat(url.connectOptions().getSslMode().name()).isEqualTo("REQUIRE");
-  }
-
-  @Test
-  void dotEnvUnderstandsCommentsQuotesAndExport() {
-    Map<String, String> values =
-        DotEnv.parse(
-            "# comment\nexport PLANK_PORT=8100\nPLANK_HOST=\"0.0.0.0\"\nDATABASE_URL='postgresql://x@y/z'\n"
-                + "PLANK_TABLES=items # trailing\n\nbroken line\n");
-    assertThat(values)
-        .containsEntry("PLANK_PORT", "8100")
-        .containsEntry("PLANK_HOST", "0.0.0.0")
-        .containsEntry("DATABASE_URL", "postgresql://x@y/z")
-        .containsEntry("PLANK_TABLES", "items")
-        .hasSize(4);
   }
 }

@@ -39,6 +39,7 @@ public final class TestPlank implements AutoCloseable {
     values.put(Settings.DATABASE_URL, url(database));
     values.put(Settings.HOST, "127.0.0.1");
     values.put(Settings.PORT, Integer.toString(port));
+    values.put(Settings.DEMO, "true"); // the tests' fresh databases get the demo table items
     values.putAll(settings);
     try {
       Plank plank =
