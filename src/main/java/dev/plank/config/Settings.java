@@ -74,6 +74,8 @@ public record Settings(
           MAX_CHANGE_BYTES);
 
   /**
+   * Merges the sources, highest precedence first: flags, environment, {@code .env}, defaults.
+   *
    * @param flags values given on the command line, keyed by the variable names above
    * @param env the process environment
    * @param dotEnv values read from {@code .env}

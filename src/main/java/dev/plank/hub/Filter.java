@@ -57,7 +57,8 @@ public final class Filter {
     String render(List<Object> params) {
       StringBuilder out = new StringBuilder();
       int next = 0;
-      for (char ch : template.toCharArray()) {
+      for (int i = 0; i < template.length(); i++) {
+        char ch = template.charAt(i);
         if (ch != '?') {
           out.append(ch);
           continue;

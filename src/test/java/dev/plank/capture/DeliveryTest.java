@@ -138,20 +138,25 @@ class DeliveryTest {
       CountDownLatch done = new CountDownLatch(writers);
       for (int w = 0; w < writers; w++) {
         int writer = w;
-        pool.submit(
-            () -> {
-              try (Connection conn = plank.db().connection()) {
-                for (int i = 0; i < perWriter; i++) {
-                  conn.createStatement()
-                      .execute(
-                          "INSERT INTO items(name, value) VALUES ('w" + writer + "', " + i + ")");
-                }
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              } finally {
-                done.countDown();
-              }
-            });
+        var unused =
+            pool.submit(
+                () -> {
+                  try (Connection conn = plank.db().connection()) {
+                    for (int i = 0; i < perWriter; i++) {
+                      conn.createStatement()
+                          .execute(
+                              "INSERT INTO items(name, value) VALUES ('w"
+                                  + writer
+                                  + "', "
+                                  + i
+                                  + ")");
+                    }
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  } finally {
+                    done.countDown();
+                  }
+                });
       }
       assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
       pool.shutdown();
