@@ -83,12 +83,18 @@ final class LogReader implements HistoryRead {
     return new Position(epoch, lastSeq, snapshot.xmin());
   }
 
-  /** Another epoch's, or pruning removed a change that resuming from it would need. */
+  /**
+   * Another epoch's; or pruning removed a change that resuming from it would need; or it lies
+   * beyond the log, so it was not issued by this log (a restored or recreated database): the
+   * changes it would skip cannot be known, and the client must reload rather than miss them. A real
+   * cursor never does: its own change had committed, so this read sees it.
+   */
   @Override
   public boolean expired(Position position) {
     return !position.epoch().equals(epoch)
         || position.seq() < prunedSeq
-        || position.xmin() <= prunedXid;
+        || position.xmin() <= prunedXid
+        || position.seq() > lastSeq;
   }
 
   @Override
