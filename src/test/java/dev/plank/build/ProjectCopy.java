@@ -69,6 +69,11 @@ final class ProjectCopy {
     return to;
   }
 
+  /** Copies a file or a directory tree, timestamps kept; nothing when source does not exist. */
+  static void copyTree(Path source, Path target) {
+    copy(source, target);
+  }
+
   private static void copy(Path source, Path target) {
     if (!Files.exists(source)) return;
     try (Stream<Path> paths = Files.walk(source)) {

@@ -181,8 +181,10 @@ public final class PlankProcess implements AutoCloseable {
     }
   }
 
+  /** Stops the process and everything it started (npm runs its script through a shell). */
   @Override
   public void close() {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
     try {
       process.waitFor(10, TimeUnit.SECONDS);
