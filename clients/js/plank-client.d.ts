@@ -13,9 +13,6 @@ export type PlankErrorCode =
   | 'unknown_channel'
   | 'bad_filter'
   | 'too_many_subscriptions'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'rate_limited'
   /** No reply in time (ping). */
   | 'timeout'
   /** The connection went away before the reply. */
@@ -72,7 +69,10 @@ export interface SubscribeOptions<Row = Record<string, unknown>> {
 export interface PlankOptions {
   /** Resume from each channel's last cursor after a reconnect (falls back to `resync`). Default true. */
   resume?: boolean;
-  /** First reconnect delay in ms, doubled on each failure. Default 500. */
+  /**
+   * First reconnect delay in ms, doubled on each failure. Default 500. The same back-off spaces a
+   * channel's subscribes after the server refused one.
+   */
   minDelay?: number;
   /** Longest reconnect delay in ms. Default 30000. */
   maxDelay?: number;
@@ -120,7 +120,10 @@ export declare class Subscription<Row = Record<string, unknown>> {
   readonly acknowledged: boolean;
   /** Whether it was unsubscribed, replaced, or refused. */
   readonly closed: boolean;
-  /** Resolves once acknowledged (waiting across reconnects); rejects with a PlankError when refused. */
+  /**
+   * Resolves once acknowledged (waiting across reconnects); rejects with a PlankError when refused.
+   * A refusal is not retried; the channel's next subscribe waits a back-off.
+   */
   readonly ready: Promise<Subscription<Row>>;
   /** The cursor of the last change handed to the app on the channel, or null. */
   readonly cursor: string | null;
@@ -144,7 +147,9 @@ export declare class Plank {
 
   /**
    * Subscribes to a channel: `onChange` gets each change once. Subscribing again to the channel
-   * replaces the subscription once the server acknowledges the new one.
+   * replaces the subscription once the server acknowledges the new one. After a refused subscribe
+   * to the channel, this one is sent once a back-off has passed (doubling with each refusal in a
+   * row; an acknowledgement resets it).
    */
   subscribe<Row = Record<string, unknown>>(
     channel: string,
@@ -165,5 +170,17 @@ export declare class Plank {
 /** The WebSocket URL for a `ws(s)://` or `http(s)://` server URL. */
 export declare function websocketUrl(url?: string | URL): string;
 
-/** Whether a row matches a filter the way the server evaluates it. */
-export declare function matchesFilter(filter: string | null | undefined, row: Record<string, unknown> | null | undefined): boolean;
+/** A filtered column's kind, from its PostgreSQL type: numeric types, boolean, anything else. */
+export type ColumnKind = 'number' | 'boolean' | 'text';
+
+/**
+ * Whether a row matches a filter the way the server evaluates it (PostgreSQL's rules: exact
+ * decimals, code-point text order). With `columns` it gives the server's answer on every row and
+ * throws a `bad_filter` PlankError where the server refuses the filter; without it each value's
+ * kind is taken from its JSON type. Numbers beyond a double's 17 digits are exact as `bigint`.
+ */
+export declare function matchesFilter(
+  filter: string | null | undefined,
+  row: Record<string, unknown> | null | undefined,
+  columns?: Record<string, ColumnKind>,
+): boolean;

@@ -23,6 +23,9 @@
  * - hands `snapshot: true` pages to `onSnapshot(rows, {first, last})`, before the changes;
  * - drops repeated changes by `seq`, so a change is handed to the app once, across reconnects;
  * - pings the server, and replaces a connection that stopped answering;
+ * - never retries a refused subscribe, and spaces an app's later subscribes to that channel with
+ *   an exponential back-off, so an app that subscribes again on every refusal cannot flood the
+ *   server;
  * - correlates replies with requests: promises resolve on acknowledgement and reject with a
  *   {@link PlankError} carrying the server's error `code`.
  *
@@ -95,63 +98,272 @@ export function websocketUrl(url) {
  * the way the server evaluates it. The server sends an UPDATE when the new row *or* the old one
  * matches, so an app keeping a filtered view uses this on `change.data` to see a row leave it.
  *
- * Values compare by the row's JSON type: numbers numerically, booleans as booleans, anything
- * else as text. A null or missing value matches only `is.null`.
+ * The rules are PostgreSQL's (the cases in the server's `filter-conformance.json` pin them):
+ * numbers compare exactly as decimals (never as doubles), NaN and Infinity above every number;
+ * text compares by code point; a null or missing value matches only `is.null`.
+ *
+ * Pass `columns` (each filtered column's kind: `'number'`, `'boolean'` or `'text'`, from the
+ * table's types) to get the server's answer on every row and its refusals (an unknown column,
+ * a value that is not a number). Without it the kind is taken from each value's JSON type, which
+ * is the column's kind except for a json/jsonb column holding numbers or booleans, and for the
+ * strings `"NaN"`, `"Infinity"`, `"-Infinity"` that a numeric column holds. A JavaScript number
+ * carries about 17 digits: for exact answers on longer numbers, pass them as `bigint`.
  *
  * @param {string|undefined|null} filter
  * @param {Record<string, unknown>|null|undefined} row
+ * @param {Record<string, 'number'|'boolean'|'text'>} [columns]
  * @returns {boolean}
+ * @throws {PlankError} `bad_filter` for a filter the server refuses
  */
-export function matchesFilter(filter, row) {
-  if (!filter || !filter.trim()) return true;
+export function matchesFilter(filter, row, columns) {
+  const conditions = parseFilter(filter, columns);
+  if (conditions.length === 0) return true;
   if (!row) return false;
-  return filter.split('&').every((term) => {
-    const eq = term.indexOf('=');
-    const dot = term.indexOf('.', eq + 1);
-    if (eq <= 0 || dot < 0) throw new PlankError('bad_filter', `expected column=operator.value in '${term}'`);
-    const actual = row[term.slice(0, eq)];
-    const op = term.slice(eq + 1, dot);
-    const operand = term.slice(dot + 1);
-    if (op === 'is') {
-      if (operand === 'null') return actual === null || actual === undefined;
-      return typeof actual === 'boolean' && String(actual) === operand;
-    }
-    if (actual === null || actual === undefined) return false;
-    if (op === 'in') return splitList(operand.replace(/^\(|\)$/g, '')).some((v) => compare(actual, v) === 0);
-    const c = compare(actual, operand);
-    switch (op) {
-      case 'eq': return c === 0;
-      case 'neq': return c !== 0 && !Number.isNaN(c);
-      case 'lt': return c < 0;
-      case 'lte': return c <= 0;
-      case 'gt': return c > 0;
-      case 'gte': return c >= 0;
-      default: throw new PlankError('bad_filter', `unknown operator '${op}' in '${term}'`);
-    }
-  });
+  return conditions.every(({ column, test }) => test(Object.hasOwn(row, column) ? row[column] : undefined));
 }
 
-function compare(actual, operand) {
+const FILTER_MAX_LENGTH = 2000;
+const FILTER_MAX_CONDITIONS = 20;
+const FILTER_MAX_IN_VALUES = 100;
+/** What PostgreSQL's numeric reads, less its spaces, NaN, Infinity and non-ASCII digits. */
+const NUMBER_SYNTAX = /^([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/;
+const NUMBER_STRICT = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
+/** Blank as Java's String.isBlank has it (a no-break space is not blank). */
+const JAVA_BLANK = /^[\t\n\u000B\f\r\u001C-\u001F \u1680\u2000-\u2006\u2008-\u200A\u2028\u2029\u205F\u3000]*$/;
+/** A numeric that is not a number: NaN and Infinity sort above every number, -Infinity below. */
+const ABOVE = Symbol('above every number');
+const BELOW = Symbol('below every number');
+const OUTCOMES = {
+  eq: (c) => c === 0, neq: (c) => c !== 0, lt: (c) => c < 0,
+  lte: (c) => c <= 0, gt: (c) => c > 0, gte: (c) => c >= 0,
+};
+
+const badFilter = (message) => new PlankError('bad_filter', message);
+
+function parseFilter(text, columns) {
+  if (text === undefined || text === null || JAVA_BLANK.test(text)) return [];
+  if (text.length > FILTER_MAX_LENGTH) throw badFilter(`filter is longer than ${FILTER_MAX_LENGTH} characters`);
+  if (text.includes('\u0000')) throw badFilter('filter contains U+0000, which text cannot hold');
+  if (hasUnpairedSurrogate(text)) throw badFilter('filter contains an unpaired surrogate, which is not text');
+  const terms = text.split('&');
+  while (terms.length > 0 && terms.at(-1) === '') terms.pop(); // as Java's String.split
+  if (terms.length > FILTER_MAX_CONDITIONS) throw badFilter(`filter has more than ${FILTER_MAX_CONDITIONS} conditions`);
+  return terms.map((term) => parseCondition(term, columns));
+}
+
+function hasUnpairedSurrogate(text) {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0xd800 || unit > 0xdfff) continue;
+    const next = text.charCodeAt(i + 1);
+    if (unit > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return true;
+    i++;
+  }
+  return false;
+}
+
+function parseCondition(term, columns) {
+  const eq = term.indexOf('=');
+  const dot = term.indexOf('.', eq + 1);
+  if (eq <= 0 || dot < 0) throw badFilter(`expected column=operator.value in '${term}'`);
+  const column = term.slice(0, eq);
+  const op = term.slice(eq + 1, dot);
+  const value = term.slice(dot + 1);
+  const kind = columns ? columnKind(columns, column, term) : undefined;
+  const values = op === 'in' ? parseList(value, term) : [value];
+  if (op === 'is') return { column, test: isTest(value, term) };
+  if (op === 'in') {
+    const operands = values.map((v) => operand(v, kind, term));
+    if (operands.length > FILTER_MAX_IN_VALUES) throw badFilter(`in has more than ${FILTER_MAX_IN_VALUES} values in '${term}'`);
+    return { column, test: (actual) => operands.some((o) => compareWith(actual, o, kind) === 0) };
+  }
+  const outcome = Object.hasOwn(OUTCOMES, op) ? OUTCOMES[op] : null;
+  if (!outcome) throw badFilter(`unknown operator '${op}' in '${term}'`);
+  const o = operand(value, kind, term);
+  return { column, test: (actual) => { const c = compareWith(actual, o, kind); return c !== null && outcome(c); } };
+}
+
+function columnKind(columns, column, term) {
+  if (!Object.hasOwn(columns, column)) {
+    throw badFilter(`unknown column '${column}' in '${term}' (columns: ${Object.keys(columns).sort().join(', ')})`);
+  }
+  const kind = columns[column];
+  if (kind !== 'number' && kind !== 'boolean' && kind !== 'text') {
+    throw new TypeError(`column kind must be 'number', 'boolean' or 'text', got ${String(kind)}`);
+  }
+  return kind;
+}
+
+function isTest(value, term) {
+  switch (value) {
+    case 'null': return (actual) => actual === null || actual === undefined;
+    case 'true': return (actual) => actual === true;
+    case 'false': return (actual) => actual === false;
+    default: throw badFilter(`is takes null, true or false (got '${value}') in '${term}'`);
+  }
+}
+
+/**
+ * An operand in every reading its column might need: for a known kind, only that one (and
+ * refused like the server refuses it); without one, the number or boolean it may stand for.
+ */
+function operand(text, kind, term) {
+  if (kind === 'number') {
+    const number = decimalOperand(text, term, true);
+    if (!number) throw badFilter(`'${text}' is not a number in '${term}'`);
+    return { number };
+  }
+  if (kind === 'boolean') {
+    if (text !== 'true' && text !== 'false') throw badFilter(`'${text}' is not true or false in '${term}'`);
+    return { bool: text === 'true' };
+  }
+  if (kind === 'text') return { text };
+  const bool = text === 'true' ? true : text === 'false' ? false : null;
+  return { text, number: decimalOperand(text, term, false), bool };
+}
+
+/** The operand's decimal; null when not a number; out of numeric's range, refused or null. */
+function decimalOperand(text, term, refuse) {
+  if (!NUMBER_STRICT.test(text)) return null;
+  const [, , whole, fraction = '', exponent = '0'] = NUMBER_SYNTAX.exec(text);
+  const unscaled = (whole + fraction).replace(/^0+/, '') || '0';
+  const scale = fraction.length - Number(exponent);
+  if (scale > 16383 || unscaled.length - scale > 131072) {
+    if (refuse) throw badFilter(`'${text}' is out of range for PostgreSQL's numeric in '${term}'`);
+    return null;
+  }
+  return decimal(text);
+}
+
+/** Compares a row's value with an operand: a number, or null when no comparison holds. */
+function compareWith(actual, o, kind) {
+  if (actual === null || actual === undefined) return null;
+  const as = kind ?? (typeof actual === 'number' || typeof actual === 'bigint' ? (o.number ? 'number' : 'text')
+    : typeof actual === 'boolean' ? (o.bool !== null ? 'boolean' : 'text') : 'text');
+  if (as === 'number') {
+    const number = numberValue(actual);
+    if (number === null) return null;
+    if (number === ABOVE) return 1;
+    if (number === BELOW) return -1;
+    return compareDecimals(number, o.number);
+  }
+  if (as === 'boolean') return typeof actual === 'boolean' ? Number(actual) - Number(o.bool) : null;
+  return compareCodePoints(typeof actual === 'string' ? actual : jsonbText(actual), o.text);
+}
+
+/** A number column's value: to_jsonb writes NaN and ±Infinity as strings, any other as a number. */
+function numberValue(actual) {
+  if (typeof actual === 'bigint') return decimal(String(actual));
   if (typeof actual === 'number') {
-    const n = Number(operand);
-    return operand.trim() === '' || Number.isNaN(n) ? NaN : Math.sign(actual - n);
+    if (Number.isNaN(actual) || actual === Infinity) return ABOVE;
+    return actual === -Infinity ? BELOW : decimal(String(actual));
   }
-  if (typeof actual === 'boolean') return actual === (operand === 'true') ? 0 : NaN;
-  const text = typeof actual === 'string' ? actual : JSON.stringify(actual);
-  return text < operand ? -1 : text > operand ? 1 : 0;
+  if (actual === 'NaN' || actual === 'Infinity') return ABOVE;
+  return actual === '-Infinity' ? BELOW : null;
 }
 
-function splitList(inner) {
-  const items = [];
-  let current = '';
-  let quoted = false;
-  for (const ch of inner) {
-    if (ch === '"') quoted = !quoted;
-    else if (ch === ',' && !quoted) { items.push(current); current = ''; }
-    else current += ch;
+/** `{sign, digits, exp}`: the value is sign × 0.digits × 10^exp, digits without outer zeros. */
+function decimal(text) {
+  const [, sign, whole, fraction = '', exponent = '0'] = NUMBER_SYNTAX.exec(text);
+  const all = whole + fraction;
+  const lead = all.search(/[^0]/);
+  if (lead < 0) return { sign: 0, digits: '', exp: 0 };
+  return { sign: sign === '-' ? -1 : 1, digits: all.slice(lead).replace(/0+$/, ''), exp: whole.length + Number(exponent) - lead };
+}
+
+function compareDecimals(a, b) {
+  if (a.sign !== b.sign) return a.sign < b.sign ? -1 : 1;
+  if (a.sign === 0) return 0;
+  let magnitude = a.exp === b.exp ? 0 : a.exp < b.exp ? -1 : 1;
+  if (magnitude === 0) magnitude = a.digits === b.digits ? 0 : a.digits < b.digits ? -1 : 1; // same-length prefix order is numeric order
+  return magnitude * a.sign;
+}
+
+/** Code-point order, as PostgreSQL orders UTF-8 text under COLLATE "C" (not UTF-16 order). */
+function compareCodePoints(a, b) {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return Math.sign(codePointRank(x) - codePointRank(y));
   }
-  items.push(current);
-  return inner === '' ? [] : items;
+  return Math.sign(a.length - b.length);
+}
+
+const codePointRank = (unit) => (unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit);
+
+/** What PostgreSQL's `to_jsonb(value) #>> '{}'` answers: jsonb's text, a string unquoted. */
+function jsonbText(value) {
+  return typeof value === 'string' ? value : jsonbNested(value);
+}
+
+function jsonbNested(value) {
+  if (typeof value === 'string') return jsonbQuoted(value);
+  if (typeof value === 'bigint') return String(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? plainNumber(decimal(String(value))) : String(value);
+  if (typeof value === 'boolean') return String(value);
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return `[${value.map(jsonbNested).join(', ')}]`;
+  const keys = Object.keys(value).sort((x, y) => utf8Length(x) - utf8Length(y) || compareCodePoints(x, y));
+  return `{${keys.map((k) => `${jsonbQuoted(k)}: ${jsonbNested(value[k])}`).join(', ')}}`;
+}
+
+/** A number as PostgreSQL's numeric writes it: no exponent. */
+function plainNumber({ sign, digits, exp }) {
+  if (sign === 0) return '0';
+  const text = exp >= digits.length ? digits + '0'.repeat(exp - digits.length)
+    : exp > 0 ? `${digits.slice(0, exp)}.${digits.slice(exp)}` : `0.${'0'.repeat(-exp)}${digits}`;
+  return sign < 0 ? `-${text}` : text;
+}
+
+const JSONB_ESCAPES = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** A string as jsonb writes it: only quote, backslash and control characters escaped. */
+function jsonbQuoted(text) {
+  return `"${text.replace(/["\\\u0000-\u001f]/g, (ch) => JSONB_ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+}
+
+function utf8Length(text) {
+  let bytes = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0);
+    bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+  return bytes;
+}
+
+/** Items of `(a,"b,c","say \"hi\"")`, as PostgREST reads them: in quotes a backslash escapes. */
+function parseList(value, term) {
+  if (value.length < 2 || !value.startsWith('(') || !value.endsWith(')')) {
+    throw badFilter(`in needs a list like in.(a,b,c) in '${term}'`);
+  }
+  const inner = value.slice(1, -1);
+  const items = [];
+  if (inner === '') return items;
+  let at = 0;
+  for (;;) {
+    let item = '';
+    if (inner[at] === '"') {
+      at++;
+      for (;;) {
+        if (at >= inner.length) throw badFilter(`in list has an unterminated quote in '${term}'`);
+        let ch = inner[at++];
+        if (ch === '"') break;
+        if (ch === '\\' && at < inner.length) ch = inner[at++];
+        item += ch;
+      }
+      if (at < inner.length && inner[at] !== ',') throw badFilter(`in list has text after a closing quote in '${term}'`);
+    } else {
+      while (at < inner.length && inner[at] !== ',') {
+        const ch = inner[at++];
+        if (ch === '"') throw badFilter(`in list has a quote inside an unquoted value (quote the whole value) in '${term}'`);
+        item += ch;
+      }
+    }
+    items.push(item);
+    if (at === inner.length) return items;
+    at++; // the comma
+  }
 }
 
 /**
@@ -230,8 +442,8 @@ export class Subscription {
  *   again: reload its state. `reason`: `reconnected` (a reconnect the server could not resume),
  *   `restored` (a refused or withdrawn replacement, after which the earlier subscription was
  *   applied again without a cursor), or the server's (`cursor_expired`).
- * - `error` `PlankError`: an error reply no request is waiting for, or a subscription lost
- *   when it was restored.
+ * - `error` `PlankError`: an error reply no request is waiting for, or a live subscription
+ *   refused when it was restored (its `channel` says which; it is not retried).
  */
 export class Plank {
   /**
@@ -241,7 +453,8 @@ export class Plank {
    * @param {boolean} [options.resume=true] On reconnect, ask the server to replay what was
    *   missed (`since`: the channel's last cursor). A server without resume support refuses it;
    *   the client then resubscribes without it and emits `resync` instead.
-   * @param {number} [options.minDelay=500] First reconnect delay, ms (doubles on each failure).
+   * @param {number} [options.minDelay=500] First reconnect delay, ms (doubles on each failure);
+   *   also the first wait before a channel's subscribe after the server refused one.
    * @param {number} [options.maxDelay=30000] Longest reconnect delay, ms.
    * @param {number} [options.heartbeat=25000] Ping the server this often, ms; 0 disables.
    * @param {number} [options.timeout=10000] How long a ping waits for its pong, and a
@@ -284,6 +497,14 @@ export class Plank {
     /** @internal */ this._handshakeTimer = null;
     /** @internal */ this._closedByUser = false;
     /** @internal */ this._resumeSupported = true;
+    /** @internal Whether a socket opened before: only then is an open a reconnect. */
+    this._openedBefore = false;
+    /**
+     * @internal Per channel, the server's refusals of subscribe requests since its last
+     * acknowledgement: `{count, until}`. A later subscribe to the channel waits until `until`, so
+     * that an app that subscribes again on every refusal cannot flood the server.
+     */
+    this._refusals = new Map();
     /** @internal The network is back: retry now rather than at the end of the back-off. */
     this._onOnline = () => {
       if (!this._retryTimer) return;
@@ -323,6 +544,9 @@ export class Plank {
    * acknowledges the new one; until then the earlier one goes on, and it also goes on when the
    * server refuses the new one (a bad filter, say).
    *
+   * A refusal rejects `ready` and is not retried. After one, the channel's next subscribe is sent
+   * once a back-off has passed (doubling with each refusal in a row, reset by an acknowledgement).
+   *
    * @param {string} channel `items` or `schema.table`
    * @param {{events?: string[], filter?: string, snapshot?: boolean,
    *   onSnapshot?: (rows: object[], page: {channel: string, first: boolean, last: boolean}) => void}|function} [options]
@@ -345,7 +569,7 @@ export class Plank {
     if (!state) {
       state = {
         latest: null, active: null, current: null, inflight: 0, requests: 0, seen: new Set(), cursor: null,
-        snapshots: [], resync: null, reconnected: false,
+        snapshots: [], resync: null, reconnected: false, hold: null,
       };
       this._channels.set(channel, state);
     }
@@ -353,7 +577,7 @@ export class Plank {
       state.latest._fail(new PlankError('closed', 'replaced by a later subscribe', { channel }));
     }
     state.latest = sub;
-    if (this.state === 'open') this._sendSubscribe(sub, false);
+    if (this.state === 'open' && !state.hold) this._sendOrHold(state, sub);
     return sub;
   }
 
@@ -384,6 +608,7 @@ export class Plank {
     this._retryTimer = null;
     this._failPending(new PlankError('closed', 'this Plank client was closed'));
     for (const [channel, state] of this._channels) {
+      clearTimeout(state.hold);
       const error = new PlankError('closed', 'this Plank client was closed', { channel });
       state.latest?._fail(error);
       state.active?._fail(error);
@@ -443,9 +668,10 @@ export class Plank {
       state.inflight = 0;
       state.snapshots = [];
       state.resync = null; // its cursor was dropped with it: the restore resyncs on its own
-      state.reconnected = true;
+      state.reconnected = this._openedBefore;
       this._reconcile(state);
     }
+    this._openedBefore = true;
     this._startHeartbeat();
     this._emit('open', {});
   }
@@ -566,13 +792,17 @@ export class Plank {
     state.current = sub; // what the server applies from here on
     // Snapshots asked for before this request get no more pages: the server moved on.
     state.snapshots = state.snapshots.filter((p) => p.order >= order);
+    this._refusals.delete(sub.channel);
     if (sub === state.latest && !sub.closed) {
+      // Only a channel that was live before can have missed changes. (A subscription made before
+      // the first open, or while disconnected, loads its state after `ready` like any other.)
+      const wasLive = Boolean(state.active && !state.active.closed);
       if (state.active && state.active !== sub) state.active.closed = true; // replaced
       state.active = sub;
       sub._ack();
       // Neither resumed nor reloaded by a fresh snapshot, a restored subscription may have
       // missed changes: tell the app, now that it is live again.
-      if (restoring && sub.acknowledged && !since && !pages) {
+      if (restoring && wasLive && !since && !pages) {
         this._emit('resync', { channel: sub.channel, reason: reconnected ? 'reconnected' : 'restored' });
       }
     }
@@ -597,6 +827,7 @@ export class Plank {
       this._sendSubscribe(sub, restoring);
       return;
     }
+    this._refused(sub.channel);
     error.channel = sub.channel;
     const wasLive = sub === state.active && !sub.closed;
     sub._fail(error);
@@ -604,6 +835,35 @@ export class Plank {
     if (wasLive) this._emit('error', error);
     this._reconcile(state);
     this._releaseResync(state);
+  }
+
+  /**
+   * @internal Sends an app's subscribe now, or once the back-off after the channel's last refusal
+   * has passed: a refusal that a retry cannot fix (`unknown_channel`, `bad_filter`, …) must not
+   * turn an app that subscribes again on every refusal into a tight loop.
+   */
+  _sendOrHold(state, sub) {
+    const wait = (this._refusals.get(sub.channel)?.until ?? 0) - now();
+    if (wait <= 0) {
+      this._sendSubscribe(sub, false);
+      return;
+    }
+    const { channel } = sub;
+    state.hold = setTimeout(() => {
+      state.hold = null;
+      if (this._channels.get(channel) !== state) return; // unsubscribed, or closed, meanwhile
+      const { latest } = state;
+      // The app's latest subscribe goes out as new; anything else (it was withdrawn, or a
+      // reconnect happened meanwhile) is settled the usual way.
+      if (this.state === 'open' && latest && !latest.closed && state.current !== latest) this._sendSubscribe(latest, false);
+      else this._reconcile(state);
+    }, wait);
+  }
+
+  /** @internal Counts a refusal; the back-off before the channel's next subscribe doubles. */
+  _refused(channel) {
+    const count = (this._refusals.get(channel)?.count ?? 0) + 1;
+    this._refusals.set(channel, { count, until: now() + this._backoff(count - 1) });
   }
 
   /** @internal Emits a server `resync` held back while a subscribe request was in flight. */
@@ -620,7 +880,7 @@ export class Plank {
    * unsubscribed), else nothing.
    */
   _reconcile(state) {
-    if (state.inflight > 0 || this.state !== 'open') return;
+    if (state.inflight > 0 || this.state !== 'open' || state.hold) return; // a hold ends with a reconcile
     if (!state.latest || state.latest.closed) state.latest = state.active?.closed ? null : state.active;
     const wanted = state.latest;
     if (wanted && state.current !== wanted) {
@@ -647,7 +907,9 @@ export class Plank {
       return Promise.resolve();
     }
     this._channels.delete(sub.channel); // a later subscribe starts afresh, from "now"
-    if (this.state !== 'open') return Promise.resolve();
+    clearTimeout(state.hold);
+    // Nothing applied or asked for on this connection (a subscribe held back): nothing to undo.
+    if (this.state !== 'open' || (!state.current && state.inflight === 0)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this._request({ action: 'unsubscribe', channel: sub.channel }, {
         ok: () => resolve(),

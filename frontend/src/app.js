@@ -3,8 +3,11 @@
 // no change is missed between the two. Every reconnect that could not resume (a `resync`)
 // reloads it the same way.
 //
-// <body data-view> is `loading` or `live`, and <body data-filter> the filter in effect: the
-// browser test waits on them.
+// A refusal that no retry can fix (`items` not captured, too many subscriptions) stops here and
+// says so; the page tries again only after a reconnect (the server may have been restarted).
+//
+// <body data-view> is `loading`, `live` or `refused`, and <body data-filter> the filter in
+// effect: the browser test waits on them.
 
 import { Plank, matchesFilter } from './plank-client.js';
 import { MAX_ITEMS, deleteItem, listItems } from './api.js';
@@ -31,6 +34,7 @@ let generation = 0; // bumps with each filter change; stale subscriptions give w
 let loading = null; // the load in progress, {held: changes that arrived meanwhile}, else null
 let shownOnce = false; // whether a view was ever loaded
 let truncated = false; // whether the last load stopped at MAX_ITEMS
+let refused = false; // whether the server refused `items` in a way no retry can fix
 
 // --- the live view --------------------------------------------------------------------
 
@@ -43,6 +47,10 @@ async function follow(nextFilter) {
     await sub.ready;
   } catch (error) {
     if (gen !== generation) return; // replaced by a newer filter meanwhile
+    if (error.code !== 'bad_filter') {
+      showRefused(error);
+      return;
+    }
     if (!shownOnce) {
       // Nothing to fall back on (a bad ?filter= in the address): show every item instead.
       await follow('');
@@ -55,6 +63,7 @@ async function follow(nextFilter) {
   }
   if (gen !== generation) return;
   filter = nextFilter;
+  refused = false;
   showFilterError('');
   const url = new URL(location.href);
   if (filter) url.searchParams.set('filter', filter);
@@ -165,6 +174,34 @@ function showFilterError(text) {
   $('filter').toggleAttribute('aria-invalid', Boolean(text));
 }
 
+/**
+ * The server refused `items` for a reason a retry cannot fix: say what to do about it, and stop.
+ * The table is emptied, as nothing keeps it up to date any more.
+ */
+function showRefused(error) {
+  refused = true;
+  loading = null;
+  table.replaceAll([]);
+  setView('refused');
+  $('item-count').textContent = '';
+  const empty = $('items-empty');
+  if (error.code === 'unknown_channel') {
+    empty.replaceChildren(
+      code('items'), ' is not captured by this server: start Plank with ', code('PLANK_TABLES=items,…'),
+      `. The server says: ${error.message}.`,
+    );
+  } else {
+    empty.replaceChildren('The server refused the live view of ', code('items'), `: ${error.message}`);
+  }
+  empty.hidden = false;
+}
+
+function code(text) {
+  const element = document.createElement('code');
+  element.textContent = text;
+  return element;
+}
+
 function showCounters() {
   $('rate').textContent = formatRate(stats.rate());
   $('latency').textContent = formatMs(stats.medianLatency());
@@ -181,7 +218,10 @@ function showConnection(state, text) {
 }
 
 plank.on('connecting', ({ attempt }) => showConnection('connecting', attempt > 1 ? `Reconnecting (attempt ${attempt})…` : 'Connecting…'));
-plank.on('open', () => showConnection('open', 'Live'));
+plank.on('open', () => {
+  showConnection('open', 'Live');
+  if (refused) follow(filter); // a new connection, maybe to a restarted server: ask once more
+});
 plank.on('closed', ({ retryIn }) => {
   if (retryIn === null) return showConnection('closed', 'Disconnected');
   const until = Date.now() + retryIn;
@@ -197,7 +237,11 @@ plank.on('resync', ({ reason }) => {
   log.note(reason === 'cursor_expired' ? 'Too far behind to catch up · reloading the items' : 'Reconnected · reloading the items');
   reload();
 });
-plank.on('error', (error) => log.note(`Server error: ${error.message}`));
+plank.on('error', (error) => {
+  log.note(`Server error: ${error.message}`);
+  // The live subscription was refused when it was restored (the server restarted without it).
+  if (error.channel === 'items') showRefused(error);
+});
 
 setInterval(() => {
   $('rate').textContent = formatRate(stats.rate());

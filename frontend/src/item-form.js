@@ -61,6 +61,7 @@ export class ItemForm {
 
   async #save() {
     this.#clearErrors();
+    this.#say(''); // what the last submit said no longer applies
     const name = this.fields.name.value.trim();
     const rawValue = this.fields.value.value.trim();
     const body = { name, value: rawValue === '' ? null : Number(rawValue) };

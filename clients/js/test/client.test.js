@@ -491,6 +491,140 @@ test('close stops everything and rejects what waits', async () => {
   assert.equal(FakeSocket.sockets.length, 1, 'no reconnect after close');
 });
 
+test('a subscription made before the first open is not a reconnect: no resync, one load', async () => {
+  FakeSocket.sockets = [];
+  const plank = new Plank('ws://test/ws', { WebSocket: FakeSocket, minDelay: 10, maxDelay: 40, heartbeat: 0 });
+  const resyncs = [];
+  plank.on('resync', (d) => resyncs.push(d));
+  let loads = 0;
+  const load = () => loads++;
+  plank.on('resync', load); // the README's pattern: reload on resync, and once after ready
+  const sub = plank.subscribe('items', () => {});
+  sub.ready.then(load);
+  await tick();
+  const socket = FakeSocket.sockets[0];
+  socket.open();
+  const request = socket.last('subscribe');
+  assert.equal(request.since, undefined);
+  socket.receive({ type: 'subscribed', id: request.id, channel: 'items' });
+  await sub.ready;
+  await tick();
+  assert.deepEqual(resyncs, []);
+  assert.equal(loads, 1);
+
+  // A real reconnect that cannot resume (nothing was received) still resyncs, once.
+  socket.drop();
+  await until(() => FakeSocket.sockets.length === 2);
+  const second = FakeSocket.sockets[1];
+  second.open();
+  second.receive({ type: 'subscribed', id: second.last('subscribe').id, channel: 'items' });
+  assert.deepEqual(resyncs, [{ channel: 'items', reason: 'reconnected' }]);
+  assert.equal(loads, 2);
+  plank.close();
+});
+
+test('a subscription made while disconnected is not a reconnect either', async () => {
+  const { plank, socket } = await connected();
+  const resyncs = [];
+  plank.on('resync', (d) => resyncs.push(d));
+  socket.drop();
+  const sub = plank.subscribe('items', () => {});
+  await until(() => FakeSocket.sockets.length === 2);
+  const second = FakeSocket.sockets[1];
+  second.open();
+  second.receive({ type: 'subscribed', id: second.last('subscribe').id, channel: 'items' });
+  await sub.ready;
+  assert.deepEqual(resyncs, []);
+  plank.close();
+});
+
+test('an app that subscribes again on every refusal is held back: bounded requests, each refusal surfaced', async () => {
+  const { plank, socket } = await connected({ minDelay: 20, maxDelay: 200 });
+  // The server refuses every subscribe at once, as Plank does for a table it does not capture.
+  const send = socket.send.bind(socket);
+  socket.send = (text) => {
+    send(text);
+    const m = JSON.parse(text);
+    if (m.action === 'subscribe') {
+      setTimeout(() => socket.receive({ type: 'error', id: m.id, code: 'unknown_channel', message: "unknown channel 'items' (captured: orders)" }), 0);
+    }
+  };
+  const refusals = [];
+  let stop = false;
+  const follow = () => {
+    plank.subscribe('items', () => {}).ready.catch((error) => {
+      refusals.push(error);
+      if (!stop) follow(); // the loop the dashboard once had
+    });
+  };
+  follow();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  stop = true;
+  const sent = socket.sent.filter((m) => m.action === 'subscribe').length;
+  // Back-off from 10-20 ms doubling to 100-200 ms: at most 1 + 2 + … ≈ 8 in 500 ms (thousands without it).
+  assert.ok(sent >= 3 && sent <= 10, `${sent} subscribes in 500 ms`);
+  assert.ok(refusals.length >= sent - 1, 'each refusal rejects its subscription');
+  assert.ok(refusals.every((e) => e instanceof PlankError && e.code === 'unknown_channel' && e.channel === 'items'));
+  plank.close();
+});
+
+test('after a refusal, a later subscribe waits out the back-off; an acknowledgement resets it', async () => {
+  const { plank, socket } = await connected({ minDelay: 100, maxDelay: 400 });
+  const count = () => socket.sent.filter((m) => m.action === 'subscribe').length;
+  const bad = plank.subscribe('items', { filter: 'value=like.1' }, () => {});
+  socket.receive({ type: 'error', id: socket.last('subscribe').id, code: 'bad_filter', message: 'no like' });
+  await assert.rejects(bad.ready, (e) => e.code === 'bad_filter');
+  const refusedAt = Date.now();
+  const good = plank.subscribe('items', { filter: 'value=gt.1' }, () => {});
+  assert.equal(count(), 1, 'held back');
+  await until(() => count() === 2);
+  assert.ok(Date.now() - refusedAt >= 45, `waited ${Date.now() - refusedAt} ms`);
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  await good.ready;
+  plank.subscribe('items', { filter: 'value=gt.2' }, () => {});
+  assert.equal(count(), 3, 'sent at once after an acknowledgement');
+  // Unsubscribing or closing while held sends nothing later.
+  socket.receive({ type: 'error', id: socket.last('subscribe').id, code: 'bad_filter', message: 'no' });
+  const held = plank.subscribe('items', { filter: 'value=gt.3' }, () => {});
+  await held.unsubscribe();
+  plank.close();
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  assert.equal(count(), 3);
+});
+
+test('a reconnect during the back-off: the held subscribe goes out when it ends, and a refusal puts back the live one', async () => {
+  const { plank, socket } = await connected({ minDelay: 100, maxDelay: 400 });
+  const got = [];
+  const a = plank.subscribe('items', { filter: 'value=gt.1' }, (c) => got.push(c.seq));
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  socket.receive(change(2));
+  // Three refusals in a row: the next subscribe waits 200-400 ms, longer than the reconnect.
+  for (let i = 1; i <= 3; i++) {
+    plank.subscribe('items', { filter: `value=like.${i}` }, () => {});
+    await until(() => socket.last('subscribe').filter === `value=like.${i}`);
+    socket.receive({ type: 'error', id: socket.last('subscribe').id, code: 'bad_filter', message: 'no like' });
+  }
+  const held = plank.subscribe('items', { filter: 'value=like.4' }, () => {});
+  socket.drop();
+  await until(() => FakeSocket.sockets.length === 2);
+  const second = FakeSocket.sockets[1];
+  second.open();
+  assert.equal(second.last('subscribe'), undefined, 'still held back');
+  await until(() => second.last('subscribe'));
+  assert.equal(second.last('subscribe').filter, 'value=like.4');
+  assert.equal(second.last('subscribe').since, undefined, 'sent as the new subscription it is');
+  second.receive({ type: 'error', id: second.last('subscribe').id, code: 'bad_filter', message: 'no like' });
+  await assert.rejects(held.ready, (e) => e.code === 'bad_filter');
+  const restore = second.last('subscribe');
+  assert.equal(restore.filter, 'value=gt.1');
+  assert.equal(restore.since, '2.900');
+  second.receive({ type: 'subscribed', id: restore.id, channel: 'items' });
+  second.receive(change(3));
+  assert.deepEqual(got, [2, 3]);
+  assert.equal(a.closed, false);
+  plank.close();
+});
+
 test('matchesFilter evaluates the protocol filter like the server', () => {
   const row = { id: 7, name: 'apple', value: 11, flag: true, note: null };
   assert.equal(matchesFilter('', row), true);

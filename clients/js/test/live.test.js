@@ -140,6 +140,37 @@ live('unsubscribe stops delivery', async (t) => {
   await rest('DELETE', `/api/items/${item.id}`);
 });
 
+live('a subscription made before the connection opens resolves once, with no resync', async (t) => {
+  const plank = client();
+  t.after(() => plank.close());
+  const resyncs = [];
+  plank.on('resync', (d) => resyncs.push(d));
+  assert.equal(plank.state, 'connecting');
+  const sub = plank.subscribe('items', () => {}); // before the socket even exists
+  await sub.ready;
+  await pingRoundTrip(plank);
+  assert.deepEqual(resyncs, []);
+});
+
+live('an app that subscribes again on every refusal does not flood the server', async (t) => {
+  const plank = client({ minDelay: 50, maxDelay: 400 });
+  t.after(() => plank.close());
+  let refusals = 0;
+  let stop = false;
+  const follow = () => plank.subscribe('no_such_table', () => {}).ready.catch((error) => {
+    if (stop) return; // the last one, held back, is closed with the client
+    assert.equal(error.code, 'unknown_channel');
+    refusals++;
+    follow();
+  });
+  follow();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  stop = true;
+  // 25-50 ms doubling to 200-400 ms: at most about 7 in a second (without the back-off, hundreds).
+  assert.ok(refusals >= 2 && refusals <= 9, `${refusals} refused subscribes in 1 s`);
+  assert.ok((await plank.ping()) >= 0);
+});
+
 // --- helpers ----------------------------------------------------------------------------
 
 /**

@@ -6,6 +6,7 @@ import dev.plank.api.ItemsApi;
 import dev.plank.capture.Backoff;
 import dev.plank.capture.ChangeLog;
 import dev.plank.capture.ChangeSource;
+import dev.plank.capture.LogEntries;
 import dev.plank.capture.PruneTask;
 import dev.plank.capture.notify.TriggerSource;
 import dev.plank.config.DatabaseUrl;
@@ -70,6 +71,8 @@ public final class Plank implements AutoCloseable {
     this.vertx =
         Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(cores));
     log.debug("Network transport: {}", vertx.isNativeTransportEnabled() ? "epoll" : "NIO");
+    // A throw that no handler caught would otherwise vanish, or reach stderr as a bare trace.
+    vertx.exceptionHandler(err -> log.error("Unhandled error on an event loop", err));
     ObjectMapper json = jsonMapper();
     this.pool =
         PgBuilder.pool()
@@ -78,13 +81,13 @@ public final class Plank implements AutoCloseable {
             .using(vertx)
             .build();
     // A context of its own: the hub and the change source share one event loop and need no locks.
-    ChangeLog changeLog = new ChangeLog(pool, json);
+    LogEntries entries = new LogEntries(settings.maxChangeBytes());
+    ChangeLog changeLog = new ChangeLog(pool, entries);
     this.pruneTask =
         new PruneTask(changeLog, settings.logRetention(), settings.logMaxRows(), metrics);
     this.hub =
         new Hub(
             vertx.getOrCreateContext(),
-            json,
             metrics,
             settings.maxSubscriptions(),
             changeLog,
@@ -100,7 +103,7 @@ public final class Plank implements AutoCloseable {
             changeLog,
             hub,
             metrics,
-            json,
+            entries,
             new Backoff(100, 5_000));
     this.webSocket =
         new WebSocketEndpoint(

@@ -1,6 +1,5 @@
 package dev.plank.capture;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plank.db.TableRef;
 
 /**
@@ -9,23 +8,30 @@ import dev.plank.db.TableRef;
  *
  * @param xid the writing transaction, which tells whether a snapshot already contains the change
  * @param xmin the writing transaction's snapshot xmin, the second half of the position
- * @param data the new row (INSERT, UPDATE) or the deleted row (DELETE)
+ * @param data the new row (INSERT, UPDATE) or the deleted row (DELETE), exactly as PostgreSQL's
+ *     JSON wrote it; {@code null} when the change is {@linkplain #isWithheld() withheld}
  * @param old the row before an UPDATE, else {@code null}
  */
 public record Change(
-    long seq,
-    long xid,
-    long xmin,
-    String ts,
-    TableRef table,
-    Op op,
-    ObjectNode data,
-    ObjectNode old) {
+    long seq, long xid, long xmin, String ts, TableRef table, Op op, RowJson data, RowJson old) {
 
   public enum Op {
     INSERT,
     UPDATE,
     DELETE
+  }
+
+  /**
+   * A change too large to deliver (over {@code PLANK_MAX_CHANGE_BYTES}) or unreadable: it keeps its
+   * place in the stream, so ordering and de-duplication stay exact, but its rows are left in the
+   * log and its subscribers are told to resync instead.
+   */
+  public static Change withheld(long seq, long xid, long xmin, String ts, TableRef table, Op op) {
+    return new Change(seq, xid, xmin, ts, table, op, null, null);
+  }
+
+  public boolean isWithheld() {
+    return data == null;
   }
 
   /**

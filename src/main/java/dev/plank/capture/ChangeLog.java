@@ -1,6 +1,5 @@
 package dev.plank.capture;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -36,11 +35,11 @@ public final class ChangeLog implements History {
       """;
 
   private final Pool pool;
-  private final ChangeDecoder decoder;
+  private final LogEntries entries;
 
-  public ChangeLog(Pool pool, ObjectMapper json) {
+  public ChangeLog(Pool pool, LogEntries entries) {
     this.pool = pool;
-    this.decoder = new ChangeDecoder(json);
+    this.entries = entries;
   }
 
   @Override
@@ -51,7 +50,7 @@ public final class ChangeLog implements History {
   /** Opens a read of the log (and of captured tables) at one snapshot. */
   @Override
   public Future<HistoryRead> open() {
-    return pool.getConnection().compose(conn -> LogReader.begin(conn, decoder, epoch()));
+    return pool.getConnection().compose(conn -> LogReader.begin(conn, entries, epoch()));
   }
 
   /**

@@ -23,29 +23,29 @@ final class LogReader implements HistoryRead {
       FROM plank.log_state s
       """;
   private static final String CHANGES =
-      """
-      SELECT plank.change_json(c) FROM plank.changes c
+      LogEntries.select(7)
+          + """
       WHERE c.seq > $3 AND c.seq <> $4 AND (c.seq > $4 OR c.xid >= $5::text::xid8)
         AND ($1::text IS NULL OR (c.schema_name = $1 AND c.table_name = $2))
       ORDER BY c.seq LIMIT $6
       """;
 
   private final SqlConnection conn;
-  private final ChangeDecoder decoder;
+  private final LogEntries entries;
   private final String epoch;
   private PgSnapshot snapshot;
   private long prunedSeq; // the highest seq pruning removed
   private long prunedXid; // the highest xid pruning removed
   private long lastSeq;
 
-  private LogReader(SqlConnection conn, ChangeDecoder decoder, String epoch) {
+  private LogReader(SqlConnection conn, LogEntries entries, String epoch) {
     this.conn = conn;
-    this.decoder = decoder;
+    this.entries = entries;
     this.epoch = epoch;
   }
 
-  static Future<HistoryRead> begin(SqlConnection conn, ChangeDecoder decoder, String epoch) {
-    LogReader reader = new LogReader(conn, decoder, epoch);
+  static Future<HistoryRead> begin(SqlConnection conn, LogEntries entries, String epoch) {
+    LogReader reader = new LogReader(conn, entries, epoch);
     return conn.query(BEGIN)
         .execute()
         .compose(v -> conn.query(STATE).execute())
@@ -98,21 +98,20 @@ final class LogReader implements HistoryRead {
     String name = table == null ? null : table.name();
     return conn.preparedQuery(CHANGES)
         .execute(
-            Tuple.of(schema, name, afterSeq, from.seq(), Long.toString(from.xmin()), (long) limit))
+            Tuple.of(
+                schema,
+                name,
+                afterSeq,
+                from.seq(),
+                Long.toString(from.xmin()),
+                (long) limit,
+                entries.maxChangeBytes()))
         .map(
             rows -> {
               List<Change> page = new ArrayList<>(rows.size());
-              for (Row row : rows) page.add(decode(row.getString(0)));
+              for (Row row : rows) page.add(entries.read(row));
               return page;
             });
-  }
-
-  private Change decode(String payload) {
-    try {
-      return decoder.decode(decoder.parse(payload));
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException("unreadable change in the log: " + e.getMessage(), e);
-    }
   }
 
   /** Ends the transaction and returns the connection to the pool. */

@@ -62,7 +62,7 @@ public record DatabaseUrl(
   private static Map<String, String> params(URI uri) {
     Map<String, String> params = new LinkedHashMap<>();
     if (uri.getRawQuery() != null) {
-      for (String pair : uri.getRawQuery().split("&")) {
+      for (String pair : uri.getRawQuery().split("&", -1)) {
         if (pair.isEmpty()) continue;
         String[] kv = pair.split("=", 2);
         params.put(decode(kv[0]), kv.length > 1 ? decode(kv[1]) : "");

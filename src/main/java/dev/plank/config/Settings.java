@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
@@ -32,7 +33,8 @@ public record Settings(
     Duration logRetention,
     long logMaxRows,
     Duration pruneInterval,
-    boolean demo) {
+    boolean demo,
+    int maxChangeBytes) {
 
   public static final String DATABASE_URL = "DATABASE_URL";
   public static final String HOST = "PLANK_HOST";
@@ -49,6 +51,7 @@ public record Settings(
   public static final String LOG_MAX_ROWS = "PLANK_LOG_MAX_ROWS";
   public static final String PRUNE_INTERVAL = "PLANK_PRUNE_INTERVAL";
   public static final String DEMO = "PLANK_DEMO";
+  public static final String MAX_CHANGE_BYTES = "PLANK_MAX_CHANGE_BYTES";
 
   /** Every variable above. */
   public static final List<String> NAMES =
@@ -67,9 +70,12 @@ public record Settings(
           LOG_RETENTION,
           LOG_MAX_ROWS,
           PRUNE_INTERVAL,
-          DEMO);
+          DEMO,
+          MAX_CHANGE_BYTES);
 
   /**
+   * Merges the sources, highest precedence first: flags, environment, {@code .env}, defaults.
+   *
    * @param flags values given on the command line, keyed by the variable names above
    * @param env the process environment
    * @param dotEnv values read from {@code .env}
@@ -95,7 +101,9 @@ public record Settings(
         s.duration(LOG_RETENTION, "24h", Duration.ofSeconds(1)),
         s.integer(LOG_MAX_ROWS, 10_000_000, 1, Integer.MAX_VALUE),
         s.duration(PRUNE_INTERVAL, "60s", Duration.ofMillis(100)),
-        s.get(DEMO, "false", v -> bool(DEMO, v)));
+        s.get(DEMO, "false", v -> bool(DEMO, v)),
+        // Above NOTIFY's 8000 bytes, so that a change that fits a notification always fits.
+        s.integer(MAX_CHANGE_BYTES, 64 * 1024 * 1024, 16 * 1024, Integer.MAX_VALUE));
   }
 
   /** Settings for tests and embedding: defaults, with the given overrides. */
@@ -121,7 +129,7 @@ public record Settings(
   }
 
   private static boolean bool(String name, String value) {
-    return switch (value.strip().toLowerCase()) {
+    return switch (value.strip().toLowerCase(Locale.ROOT)) {
       case "true", "1", "yes", "on" -> true;
       case "false", "0", "no", "off" -> false;
       default -> throw new ConfigException(name + " must be true or false (got '" + value + "')");

@@ -1,7 +1,6 @@
 package dev.plank.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plank.capture.Change;
 import dev.plank.capture.History;
 import dev.plank.capture.HistoryRead;
@@ -32,7 +31,6 @@ final class CatchUp {
   private final Position since; // null for a snapshot
   private final JsonNode requestId; // echoed in snapshot pages
   private final History history;
-  private final ObjectMapper json;
   private final WaitingChanges waiting;
   private final Pacer pacer;
   private final Context context; // the hub's, which owns every field below
@@ -48,14 +46,12 @@ final class CatchUp {
       Position since,
       Context context,
       History history,
-      ObjectMapper json,
       Runnable onDone) {
     this.subscription = subscription;
     this.table = table;
     this.since = since;
     this.requestId = requestId;
     this.history = history;
-    this.json = json;
     this.onDone = onDone;
     this.context = context;
     // The read is far behind the live stream; the client resumes later from its cursor.
@@ -80,7 +76,7 @@ final class CatchUp {
           } else if (since == null) {
             snapshot =
                 new SnapshotRead(
-                    subscription, table, requestId, read, json, pacer, this::active, this::done);
+                    subscription, table, requestId, read, pacer, this::active, this::done);
             snapshot.start();
           } else if (read.expired(since)) {
             resync("cursor_expired");
@@ -126,7 +122,7 @@ final class CatchUp {
     waiting.drainTo(
         change -> {
           if (all || !read.seam().sees(change.xid())) {
-            subscription.subscriber.send(subscription.codec.change(change));
+            subscription.deliver(change);
           }
         });
     // Notifications still on their way may carry changes the read already sent; the hub drops

@@ -29,8 +29,11 @@ public final class Filter {
 
   /**
    * The filter as a SQL condition on a table aliased {@code t}: quoted, catalog-checked column
-   * names, and every value a bound parameter appended to {@code params}. The SQL may admit a row
-   * that {@link #matches} rejects (a NaN, say), never the reverse, so readers check both.
+   * names, and every value a bound parameter appended to {@code params}. For the rows PostgreSQL's
+   * {@code to_jsonb} writes, it admits exactly the rows {@link #matches} accepts (the conformance
+   * suite checks this against a real server). Readers still check {@link #matches} too: a type
+   * whose cast differs from its JSON form (money, say) may be admitted here and refused there,
+   * never the reverse.
    */
   public String toSql(List<Object> params) {
     if (conditions.isEmpty()) return "TRUE";
@@ -54,7 +57,8 @@ public final class Filter {
     String render(List<Object> params) {
       StringBuilder out = new StringBuilder();
       int next = 0;
-      for (char ch : template.toCharArray()) {
+      for (int i = 0; i < template.length(); i++) {
+        char ch = template.charAt(i);
         if (ch != '?') {
           out.append(ch);
           continue;

@@ -13,7 +13,9 @@ import java.util.function.Predicate;
  * Compiles a PostgREST-style filter ({@code value=gt.10&name=eq.a}) against a table's columns,
  * once, at subscribe time. Values are parsed for the column's type here, so that matching a change
  * is only comparisons. For snapshots the same filter is also SQL, built from the catalog-checked
- * column name (quoted) and bound parameters: no client text ever becomes SQL text.
+ * column name (quoted) and bound parameters: no client text ever becomes SQL text. The cases in
+ * {@code src/test/resources/filter-conformance.json} pin the grammar and the answers; the
+ * JavaScript client's {@code matchesFilter} runs the same cases.
  */
 public final class FilterParser {
   static final int MAX_LENGTH = 2000;
@@ -22,18 +24,35 @@ public final class FilterParser {
 
   private FilterParser() {}
 
+  @SuppressWarnings("StringSplitter") // its dropping of trailing empty terms is the grammar
   public static Filter parse(String text, TableInfo table) throws FilterException {
     if (text == null || text.isBlank()) return Filter.ALL;
     if (text.length() > MAX_LENGTH) {
       throw new FilterException("filter is longer than " + MAX_LENGTH + " characters");
     }
-    String[] terms = text.split("&");
+    checkText(text);
+    String[] terms = text.split("&"); // String.split drops trailing empty terms: "a=eq.1&" is one
     if (terms.length > MAX_CONDITIONS) {
       throw new FilterException("filter has more than " + MAX_CONDITIONS + " conditions");
     }
     List<Filter.Condition> conditions = new ArrayList<>();
     for (String term : terms) conditions.add(condition(term, table));
     return new Filter(conditions);
+  }
+
+  /** PostgreSQL text holds neither U+0000 nor half a surrogate pair, so no row can match one. */
+  private static void checkText(String text) throws FilterException {
+    for (int i = 0; i < text.length(); i++) {
+      char ch = text.charAt(i);
+      if (ch == 0) throw new FilterException("filter contains U+0000, which text cannot hold");
+      if (Character.isHighSurrogate(ch)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(ch)) {
+        throw new FilterException("filter contains an unpaired surrogate, which is not text");
+      }
+    }
   }
 
   private static Filter.Condition condition(String term, TableInfo table) throws FilterException {
@@ -55,26 +74,27 @@ public final class FilterParser {
               + "' ("
               + table.ref().channel()
               + " has "
-              + String.join(", ", table.columns().keySet())
+              + String.join(", ", table.columns().keySet().stream().sorted().toList())
               + ")");
     }
+    List<String> values = operator.equals("in") ? list(value, term) : List.of(value);
     return new Filter.Condition(
         column,
-        predicate(operator, value, type, term),
-        FilterSql.term(TableRef.quote(column), operator, value, type));
+        predicate(operator, values, type, term),
+        FilterSql.term(TableRef.quote(column), operator, values, type));
   }
 
   private static Predicate<JsonNode> predicate(
-      String operator, String value, ColumnType type, String term) throws FilterException {
+      String operator, List<String> values, ColumnType type, String term) throws FilterException {
     return switch (operator) {
-      case "eq" -> compare(value, type, term, c -> c == 0);
-      case "neq" -> compare(value, type, term, c -> c != 0);
-      case "lt" -> compare(value, type, term, c -> c < 0);
-      case "lte" -> compare(value, type, term, c -> c <= 0);
-      case "gt" -> compare(value, type, term, c -> c > 0);
-      case "gte" -> compare(value, type, term, c -> c >= 0);
-      case "in" -> in(value, type, term);
-      case "is" -> is(value, term);
+      case "eq" -> compare(values, type, term, c -> c == 0);
+      case "neq" -> compare(values, type, term, c -> c != 0);
+      case "lt" -> compare(values, type, term, c -> c < 0);
+      case "lte" -> compare(values, type, term, c -> c <= 0);
+      case "gt" -> compare(values, type, term, c -> c > 0);
+      case "gte" -> compare(values, type, term, c -> c >= 0);
+      case "in" -> in(values, type, term);
+      case "is" -> is(values.get(0), term);
       default -> throw new FilterException("unknown operator '" + operator + "' in '" + term + "'");
     };
   }
@@ -85,30 +105,26 @@ public final class FilterParser {
 
   /** Like SQL, a comparison with a missing or null value never holds. */
   private static Predicate<JsonNode> compare(
-      String value, ColumnType type, String term, Outcome outcome) throws FilterException {
-    Comparable<Object> operand = operand(value, type, term);
+      List<String> values, ColumnType type, String term, Outcome outcome) throws FilterException {
+    Object operand = operand(values.get(0), type, term);
     return node -> {
-      Object actual = actual(node, type);
-      return actual != null && outcome.of(compareTo(actual, operand));
+      Object actual = FilterValues.actual(node, type);
+      return actual != null && outcome.of(FilterValues.compare(actual, operand));
     };
   }
 
-  private static Predicate<JsonNode> in(String value, ColumnType type, String term)
+  private static Predicate<JsonNode> in(List<String> values, ColumnType type, String term)
       throws FilterException {
-    if (!value.startsWith("(") || !value.endsWith(")")) {
-      throw new FilterException("in needs a list like in.(a,b,c) in '" + term + "'");
-    }
-    String inner = value.substring(1, value.length() - 1);
-    List<Comparable<Object>> operands = new ArrayList<>();
-    for (String item : splitList(inner)) operands.add(operand(item, type, term));
+    List<Object> operands = new ArrayList<>();
+    for (String item : values) operands.add(operand(item, type, term));
     if (operands.size() > MAX_IN_VALUES) {
       throw new FilterException("in has more than " + MAX_IN_VALUES + " values in '" + term + "'");
     }
     return node -> {
-      Object actual = actual(node, type);
+      Object actual = FilterValues.actual(node, type);
       if (actual == null) return false;
-      for (Comparable<Object> operand : operands) {
-        if (compareTo(actual, operand) == 0) return true;
+      for (Object operand : operands) {
+        if (FilterValues.compare(actual, operand) == 0) return true;
       }
       return false;
     };
@@ -125,69 +141,78 @@ public final class FilterParser {
     };
   }
 
-  /** Items of {@code a,b,"c,d"}: double quotes protect commas. */
-  static List<String> splitList(String inner) {
+  /**
+   * Items of {@code (a,"b,c","say \"hi\"")}, as PostgREST reads them: a value in double quotes may
+   * hold commas, and a backslash in it escapes the next character (a quote or a backslash).
+   */
+  static List<String> list(String value, String term) throws FilterException {
+    if (value.length() < 2 || !value.startsWith("(") || !value.endsWith(")")) {
+      throw new FilterException("in needs a list like in.(a,b,c) in '" + term + "'");
+    }
+    String inner = value.substring(1, value.length() - 1);
     List<String> items = new ArrayList<>();
     if (inner.isEmpty()) return items;
-    StringBuilder current = new StringBuilder();
-    boolean quoted = false;
-    for (char ch : inner.toCharArray()) {
-      if (ch == '"') {
-        quoted = !quoted;
-      } else if (ch == ',' && !quoted) {
-        items.add(current.toString());
-        current.setLength(0);
-      } else {
-        current.append(ch);
-      }
+    int at = 0;
+    while (true) {
+      StringBuilder item = new StringBuilder();
+      at = inner.startsWith("\"", at) ? quoted(inner, at, item, term) : bare(inner, at, item, term);
+      items.add(item.toString());
+      if (at == inner.length()) return items;
+      at++; // the comma
     }
-    items.add(current.toString());
-    return items;
   }
 
-  @SuppressWarnings("unchecked")
-  private static Comparable<Object> operand(String value, ColumnType type, String term)
+  /** Reads the quoted item at {@code at}; answers where the comma after it (or the end) is. */
+  private static int quoted(String inner, int at, StringBuilder item, String term)
       throws FilterException {
-    return (Comparable<Object>)
-        (Comparable<?>)
-            switch (type) {
-              case NUMBER -> {
-                try {
-                  yield new BigDecimal(value);
-                } catch (NumberFormatException e) {
-                  throw new FilterException("'" + value + "' is not a number in '" + term + "'");
-                }
-              }
-              case BOOLEAN -> {
-                if (!value.equals("true") && !value.equals("false")) {
-                  throw new FilterException(
-                      "'" + value + "' is not true or false in '" + term + "'");
-                }
-                yield Boolean.valueOf(value);
-              }
-              case TEXT -> value;
-            };
-  }
-
-  /** The row's value as the same Java type as the operand, or null when it cannot compare. */
-  private static Object actual(JsonNode node, ColumnType type) {
-    if (node == null || node.isNull()) return null;
-    return switch (type) {
-      case NUMBER -> node.isNumber() ? node.decimalValue() : parseDecimal(node.asText());
-      case BOOLEAN -> node.isBoolean() ? node.booleanValue() : null;
-      case TEXT -> node.isTextual() ? node.textValue() : node.toString();
-    };
-  }
-
-  private static BigDecimal parseDecimal(String text) {
-    try {
-      return new BigDecimal(text);
-    } catch (NumberFormatException e) {
-      return null; // NaN or Infinity in a numeric column: no comparison holds
+    int i = at + 1;
+    while (true) {
+      if (i >= inner.length()) {
+        throw new FilterException("in list has an unterminated quote in '" + term + "'");
+      }
+      char ch = inner.charAt(i++);
+      if (ch == '"') break;
+      if (ch == '\\' && i < inner.length()) ch = inner.charAt(i++);
+      item.append(ch);
     }
+    if (i < inner.length() && inner.charAt(i) != ',') {
+      throw new FilterException("in list has text after a closing quote in '" + term + "'");
+    }
+    return i;
   }
 
-  private static int compareTo(Object actual, Comparable<Object> operand) {
-    return -Integer.signum(operand.compareTo(actual));
+  private static int bare(String inner, int at, StringBuilder item, String term)
+      throws FilterException {
+    int i = at;
+    while (i < inner.length() && inner.charAt(i) != ',') {
+      char ch = inner.charAt(i++);
+      if (ch == '"') {
+        throw new FilterException(
+            "in list has a quote inside an unquoted value (quote the whole value) in '"
+                + term
+                + "'");
+      }
+      item.append(ch);
+    }
+    return i;
+  }
+
+  private static Object operand(String value, ColumnType type, String term) throws FilterException {
+    return switch (type) {
+      case NUMBER -> {
+        BigDecimal number = FilterValues.number(value, term);
+        if (number == null) {
+          throw new FilterException("'" + value + "' is not a number in '" + term + "'");
+        }
+        yield number;
+      }
+      case BOOLEAN -> {
+        if (!value.equals("true") && !value.equals("false")) {
+          throw new FilterException("'" + value + "' is not true or false in '" + term + "'");
+        }
+        yield Boolean.valueOf(value);
+      }
+      case TEXT -> value;
+    };
   }
 }

@@ -1,7 +1,6 @@
 package dev.plank.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plank.capture.Change;
 import dev.plank.capture.ChangeSink;
 import dev.plank.capture.History;
@@ -31,7 +30,6 @@ public final class Hub implements ChangeSink {
   private static final Logger log = LoggerFactory.getLogger(Hub.class);
 
   private final Context context;
-  private final ObjectMapper json;
   private final History history;
   private final PlankMetrics metrics;
   private final int maxSubscriptions;
@@ -47,14 +45,12 @@ public final class Hub implements ChangeSink {
 
   public Hub(
       Context context,
-      ObjectMapper json,
       PlankMetrics metrics,
       int maxSubscriptions,
       History history,
       int maxCatchUps) {
     this.maxCatchUps = maxCatchUps;
     this.context = context;
-    this.json = json;
     this.history = history;
     this.metrics = metrics;
     this.maxSubscriptions = maxSubscriptions;
@@ -101,24 +97,47 @@ public final class Hub implements ChangeSink {
   @Override
   public void publish(Change change) {
     assert OnContext.owns(context);
+    if (change.isWithheld()) {
+      log.warn(
+          "Change seq {} on {} is larger than PLANK_MAX_CHANGE_BYTES or unreadable: it stays in the"
+              + " log, and its subscribers were told to resync",
+          change.seq(),
+          change.table().channel());
+      metrics.changeWithheld();
+    }
     List<Subscription> subscriptions = index.channel(change.table());
     int sent = 0;
     try {
       for (int i = 0, n = subscriptions.size(); i < n; i++) {
         Subscription subscription = subscriptions.get(i);
-        if (!subscription.matches(change)) continue;
-        if (subscription.seam != null && subscription.seam.sees(change.xid())) continue;
-        if (subscription.catchUp != null) {
-          subscription.catchUp.hold(change);
-          continue;
+        try {
+          if (offer(subscription, change)) sent++;
+        } catch (RuntimeException e) {
+          // One broken session must not keep this change from everyone after it in the list.
+          log.error(
+              "Delivering change seq {} to a subscriber of {} failed",
+              change.seq(),
+              subscription.table.channel(),
+              e);
         }
-        subscription.subscriber.send(encoded.frame(subscription.codec, change));
-        sent++;
       }
     } finally {
       encoded.clear();
     }
     metrics.messagesSent(sent);
+  }
+
+  /** Sends a change to one subscription, holds it for its catch-up, or skips it. */
+  private boolean offer(Subscription subscription, Change change) {
+    if (!subscription.matches(change)) return false;
+    if (subscription.seam != null && subscription.seam.sees(change.xid())) return false;
+    if (subscription.catchUp != null) {
+      subscription.catchUp.hold(change);
+      return false;
+    }
+    if (change.isWithheld()) subscription.deliver(change);
+    else subscription.subscriber.send(encoded.frame(subscription.codec, change));
+    return true;
   }
 
   @Override
@@ -184,7 +203,6 @@ public final class Hub implements ChangeSink {
               request.since(),
               context,
               history,
-              json,
               this::catchUpDone);
     }
     if (index.put(subscription)) metrics.subscriptionsChanged(1);

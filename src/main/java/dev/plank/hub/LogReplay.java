@@ -54,9 +54,7 @@ final class LogReplay {
     for (int i = from; i < page.size(); i++) {
       Change change = page.get(i);
       if (!subscription.matches(change)) continue;
-      byte[] encoded = subscription.codec.change(change);
-      subscription.subscriber.send(encoded);
-      bytes += encoded.length;
+      bytes += subscription.deliver(change);
       if (bytes >= CatchUp.SLICE_BYTES && i + 1 < page.size()) {
         int next = i + 1;
         pacer.afterDrain(() -> send(page, next));

@@ -1,9 +1,8 @@
 package dev.plank.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plank.capture.HistoryRead;
+import dev.plank.capture.RowJson;
 import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import io.vertx.core.Future;
@@ -28,7 +27,6 @@ final class SnapshotRead {
   private final TableInfo table;
   private final JsonNode requestId; // echoed in every page
   private final HistoryRead read;
-  private final ObjectMapper json;
   private final Pacer pacer;
   private final BooleanSupplier active;
   private final Runnable done; // the last page went out, or the client went away
@@ -39,7 +37,6 @@ final class SnapshotRead {
       TableInfo table,
       JsonNode requestId,
       HistoryRead read,
-      ObjectMapper json,
       Pacer pacer,
       BooleanSupplier active,
       Runnable done) {
@@ -47,7 +44,6 @@ final class SnapshotRead {
     this.table = table;
     this.requestId = requestId;
     this.read = read;
-    this.json = json;
     this.pacer = pacer;
     this.active = active;
     this.done = done;
@@ -55,8 +51,9 @@ final class SnapshotRead {
 
   void start() {
     List<Object> params = new ArrayList<>();
+    // t.* is the whole row even when the table has a column named t (to_jsonb(t) would be that).
     String sql =
-        "SELECT to_jsonb(t)::text FROM "
+        "SELECT to_jsonb(t.*)::text FROM "
             + table.ref().quoted()
             + " t WHERE "
             + subscription.filter().toSql(params)
@@ -109,22 +106,14 @@ final class SnapshotRead {
         table.ref().channel(), requestId, page.rows, last, last ? read.position() : null);
   }
 
-  private ObjectNode parse(String row) {
-    try {
-      return (ObjectNode) json.readTree(row);
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException("row is not JSON", e);
-    }
-  }
-
   /** Rows of one snapshot message, bounded in count and size; rows the filter rejects are left. */
   private final class Page {
-    final List<ObjectNode> rows = new ArrayList<>();
+    final List<RowJson> rows = new ArrayList<>();
     int bytes;
 
     void add(String text) {
-      ObjectNode row = parse(text);
-      if (!subscription.filter().matches(row)) return;
+      RowJson row = new RowJson(text);
+      if (!subscription.filter().isAll() && !subscription.filter().matches(row.columns())) return;
       rows.add(row);
       bytes += text.length();
     }

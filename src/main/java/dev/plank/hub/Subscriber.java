@@ -1,8 +1,8 @@
 package dev.plank.hub;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plank.capture.Position;
+import dev.plank.capture.RowJson;
 import io.vertx.core.Future;
 import java.util.List;
 
@@ -25,7 +25,7 @@ public interface Subscriber {
 
   /** One page of a snapshot; the last one carries the position to resume from after it. */
   void snapshotPage(
-      String channel, JsonNode id, List<ObjectNode> rows, boolean last, Position position);
+      String channel, JsonNode id, List<RowJson> rows, boolean last, Position position);
 
   void subscribed(JsonNode id, String channel);
 

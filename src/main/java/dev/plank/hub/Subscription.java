@@ -8,6 +8,9 @@ import java.util.Set;
 
 /** One client's interest in one channel, with its events and compiled filter. */
 final class Subscription {
+  /** The resync reason for a change too large to deliver (or unreadable). */
+  static final String WITHHELD = "change_too_large";
+
   final Subscriber subscriber;
   final ChangeCodec codec; // the subscriber's, fixed for its connection
   final TableRef table;
@@ -29,13 +32,33 @@ final class Subscription {
     return filter;
   }
 
-  /** An UPDATE matches when the new or the old row does, so a filtered view sees a row leave. */
+  /**
+   * An UPDATE matches when the new or the old row does, so a filtered view sees a row leave. A
+   * withheld change matches whatever the filter: it may have been in the view, so the client must
+   * resync.
+   */
   boolean matches(Change change) {
     if (!events.contains(change.op())) return false;
-    if (filter.isAll()) return true;
-    return filter.matches(change.data())
+    if (filter.isAll() || change.isWithheld()) return true;
+    return filter.matches(change.data().columns())
         || (change.op() == Change.Op.UPDATE
             && change.old() != null
-            && filter.matches(change.old()));
+            && filter.matches(change.old().columns()));
+  }
+
+  /**
+   * Sends one matched change encoded for this subscriber alone (replays, changes held during a
+   * catch-up), or a resync for a withheld one; the live path shares frames instead.
+   *
+   * @return the bytes queued
+   */
+  int deliver(Change change) {
+    if (change.isWithheld()) {
+      subscriber.resync(table.channel(), WITHHELD);
+      return 0;
+    }
+    byte[] frame = codec.change(change);
+    subscriber.send(frame);
+    return frame.length;
   }
 }

@@ -20,6 +20,7 @@ public final class PlankMetrics implements AutoCloseable {
   private final Counter messagesSent;
   private final Counter listenerReconnects;
   private final Counter slowConsumers;
+  private final Counter changesWithheld;
   private final Counter changesPruned;
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
 
@@ -45,6 +46,12 @@ public final class PlankMetrics implements AutoCloseable {
     slowConsumers =
         Counter.builder("plank_slow_consumers")
             .description("WebSocket clients closed (1008) because their outbound queue was full")
+            .register(registry);
+    changesWithheld =
+        Counter.builder("plank_changes_skipped")
+            .description(
+                "Changes not delivered live because they exceed PLANK_MAX_CHANGE_BYTES or could"
+                    + " not be read; their subscribers were sent resync")
             .register(registry);
     changesPruned =
         Counter.builder("plank_changes_pruned")
@@ -80,8 +87,12 @@ public final class PlankMetrics implements AutoCloseable {
     slowConsumers.increment();
   }
 
+  public void changeWithheld() {
+    changesWithheld.increment();
+  }
+
   public void changesPruned(long count) {
-    if (count > 0) changesPruned.increment(count);
+    if (count > 0) changesPruned.increment((double) count);
   }
 
   public void listenerReconnected() {

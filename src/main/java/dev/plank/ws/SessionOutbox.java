@@ -53,9 +53,7 @@ final class SessionOutbox {
   /** Queues a frame; the bytes are shared with other sessions and never modified. */
   void offer(byte[] frame) {
     if (closed) return;
-    long queued = queuedBytes.addAndGet(frame.length);
-    // A single frame larger than the bound still goes out when nothing else waits.
-    if (queued > maxBytes && queued > frame.length) {
+    if (queuedBytes.addAndGet(cost(frame)) > maxBytes) {
       closed = true;
       schedule(); // the event loop drops what waits
       onOverflow.run();
@@ -63,6 +61,16 @@ final class SessionOutbox {
     }
     frames.offer(frame);
     schedule();
+  }
+
+  /**
+   * What a frame counts against the bound. Frames are shared by every session that gets them, so a
+   * stalled client pins frames, not copies of them; a large change (up to PLANK_MAX_CHANGE_BYTES)
+   * counts as at most a quarter of the bound, so that it reaches a client that keeps up even while
+   * other frames wait, and a client that stops reading is still cut after a few of them.
+   */
+  private long cost(byte[] frame) {
+    return Math.min(frame.length, maxBytes / 4);
   }
 
   /** The socket drained: what waits goes out in the loop writer's next pass. */
@@ -74,6 +82,8 @@ final class SessionOutbox {
    * Writes what waits while the channel is writable, with one flush; on the event loop, from the
    * loop writer's pass only.
    */
+  // The void promise: a failed write surfaces in the pipeline's exception handler, not a future.
+  @SuppressWarnings("FutureReturnValueIgnored")
   void flush() {
     scheduled.set(false);
     if (closed) {
@@ -85,7 +95,7 @@ final class SessionOutbox {
     byte[] frame;
     while (channel.isWritable() && (frame = frames.poll()) != null) {
       out.write(bufferFor(frame), channel.voidPromise());
-      queuedBytes.addAndGet(-frame.length);
+      queuedBytes.addAndGet(-cost(frame));
       wrote = true;
     }
     if (wrote) out.flush();

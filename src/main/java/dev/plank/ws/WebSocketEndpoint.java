@@ -15,12 +15,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Accepts WebSocket connections on its paths, each path with the protocol handler mounted there
  * ({@code /ws}: protocol v1), and keeps track of every connection for pings and shutdown.
  */
 public final class WebSocketEndpoint {
+  private static final Logger LOG = LoggerFactory.getLogger(WebSocketEndpoint.class);
+
   private final Map<String, WsHandler.Factory> handlers; // by path; fixed at construction
   private final PlankMetrics metrics;
   private final int maxMessageBytes;
@@ -74,8 +78,17 @@ public final class WebSocketEndpoint {
         interval.toMillis(),
         t -> {
           long now = System.nanoTime();
-          connections.forEach(connection -> connection.checkAlive(now, intervalNanos));
+          connections.forEach(connection -> checkAlive(connection, now, intervalNanos));
         });
+  }
+
+  /** One connection's failure must not end the sweep for the others, nor the timer. */
+  private static void checkAlive(WsConnection connection, long now, long intervalNanos) {
+    try {
+      connection.checkAlive(now, intervalNanos);
+    } catch (RuntimeException e) {
+      LOG.error("Checking a WebSocket's liveness failed", e);
+    }
   }
 
   /** Closes every connection with the given code; clients reconnect elsewhere or later. */

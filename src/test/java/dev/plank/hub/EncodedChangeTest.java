@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.plank.capture.Change;
 import dev.plank.db.TableRef;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +26,7 @@ class EncodedChangeTest {
     }
     assertThat(v1.calls).hasValue(1);
     assertThat(other.calls).hasValue(1);
-    assertThat(new String(b)).isEqualTo("other:1");
+    assertThat(new String(b, StandardCharsets.UTF_8)).isEqualTo("other:1");
   }
 
   @Test
@@ -43,9 +44,9 @@ class EncodedChangeTest {
   void theNextChangeIsEncodedAfresh() {
     CountingCodec v1 = new CountingCodec("v1");
     EncodedChange encoded = new EncodedChange();
-    assertThat(new String(encoded.frame(v1, first))).isEqualTo("v1:1");
+    assertThat(new String(encoded.frame(v1, first), StandardCharsets.UTF_8)).isEqualTo("v1:1");
     encoded.clear();
-    assertThat(new String(encoded.frame(v1, second))).isEqualTo("v1:2");
+    assertThat(new String(encoded.frame(v1, second), StandardCharsets.UTF_8)).isEqualTo("v1:2");
     assertThat(v1.calls).hasValue(2);
   }
 

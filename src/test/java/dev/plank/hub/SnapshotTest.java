@@ -13,7 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -101,11 +103,13 @@ class SnapshotTest {
         .db()
         .execute("INSERT INTO items(name, value) SELECT 'r', g FROM generate_series(1, 3000) g");
     long first = plank.db().count("SELECT min(id) FROM items");
+    CountDownLatch writing = new CountDownLatch(1);
     CompletableFuture<Void> writer =
         CompletableFuture.runAsync(
             () -> {
               ThreadLocalRandom random = ThreadLocalRandom.current();
               for (int i = 0; i < 300; i++) {
+                if (i == 1) writing.countDown();
                 long id = first + random.nextInt(3000);
                 switch (random.nextInt(3)) {
                   case 0 -> plank.db().execute("INSERT INTO items(name, value) VALUES ('w', ?)", i);
@@ -118,7 +122,8 @@ class SnapshotTest {
     Map<Long, Integer> copy = new HashMap<>();
     Set<Long> seqs = new HashSet<>();
     try (WsClient ws = WsClient.connect(plank.wsUrl())) {
-      Thread.sleep(20); // let the writers start first
+      // Subscribe once the writer has committed, so that writes straddle the snapshot.
+      assertThat(writing.await(10, TimeUnit.SECONDS)).as("the writer started").isTrue();
       ws.subscribe("items", "\"snapshot\":true");
       JsonNode page;
       do {
@@ -158,21 +163,36 @@ class SnapshotTest {
           .execute(
               "INSERT INTO items(name, value) SELECT repeat('n', 1000), g FROM generate_series(1, 20000) g");
       long target = small.db().count("SELECT min(id) FROM items");
+      small.awaitMetric("plank_changes_received_total", 20000); // all in the hub's past
       stalled.sendText("{\"action\":\"subscribe\",\"channel\":\"items\",\"snapshot\":true}");
       awaitStalledRead(small);
 
       ws.subscribe("items", "\"snapshot\":true,\"filter\":\"value=lte.10\"");
       small.db().execute("UPDATE items SET value = 7, name = 'raced' WHERE id = ?", target);
-      Thread.sleep(300); // the listener has handed the change to the waiting subscription
+      awaitHandedToTheHub(small, 20001);
       stalled.close();
 
       JsonNode page = ws.next(Duration.ofSeconds(10));
       assertThat(page.path("type").asText()).isEqualTo("snapshot");
       assertThat(page.path("last").asBoolean()).isTrue();
       assertThat(page.path("rows").toString()).contains("raced");
-      ws.expectNothing(Duration.ofMillis(500));
+      small.db().execute("INSERT INTO items(name, value) VALUES ('marker', 1)");
+      assertThat(ws.before(WsClient.rowWith("name", "marker"))).as("sent again").isEmpty();
     } finally {
       small.close();
+    }
+  }
+
+  /**
+   * Waits until the hub has had the node's {@code changes}th change: the listener counts a change
+   * and hands it to the hub in one task on the hub's event loop, and a subscribe (here one the hub
+   * refuses) runs on that loop after it.
+   */
+  private static void awaitHandedToTheHub(TestPlank node, int changes) {
+    node.awaitMetric("plank_changes_received_total", changes);
+    try (WsClient probe = WsClient.connect(node.wsUrl())) {
+      probe.send("{\"action\":\"subscribe\",\"channel\":\"no_such_table\"}");
+      assertThat(probe.next().path("code").asText()).isEqualTo("unknown_channel");
     }
   }
 

@@ -99,6 +99,27 @@ public final class TestPlank implements AutoCloseable {
     }
   }
 
+  /**
+   * Polls {@code /metrics} until the metric equals {@code expected} (10 s at most) and asserts it
+   * does: a counter moves on the server's own threads, a moment after what the test observed.
+   */
+  public void awaitMetric(String name, double expected) {
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+    double value = metric(name);
+    while (value != expected && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      value = metric(name);
+    }
+    org.assertj.core.api.Assertions.assertThat(value)
+        .as("%s on /metrics", name)
+        .isEqualTo(expected);
+  }
+
   public int port() {
     return port;
   }

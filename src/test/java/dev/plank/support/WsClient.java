@@ -2,6 +2,7 @@ package dev.plank.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
@@ -14,16 +15,21 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /** A WebSocket client over a real socket (the JDK's), collecting every message it receives. */
 public final class WsClient implements AutoCloseable {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
-  private static final ObjectMapper JSON = new ObjectMapper();
+  // Rows from the database may nest deeply and hold long numbers: parse what the server sends.
+  private static final ObjectMapper JSON = unconstrained();
 
   /** How the server closed the connection. */
   public record Closed(int code, String reason) {}
 
-  private final LinkedBlockingQueue<JsonNode> messages = new LinkedBlockingQueue<>();
+  /** A message as parsed and as it came over the wire. */
+  private record Message(JsonNode json, String text) {}
+
+  private final LinkedBlockingQueue<Message> messages = new LinkedBlockingQueue<>();
   private final CompletableFuture<Closed> closed = new CompletableFuture<>();
   private final WebSocket socket;
 
@@ -33,6 +39,18 @@ public final class WsClient implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5))
             .buildAsync(URI.create(url), new Receiver())
             .join();
+  }
+
+  private static ObjectMapper unconstrained() {
+    ObjectMapper json = new ObjectMapper();
+    json.getFactory()
+        .setStreamReadConstraints(
+            StreamReadConstraints.builder()
+                .maxNestingDepth(Integer.MAX_VALUE)
+                .maxNumberLength(Integer.MAX_VALUE)
+                .maxStringLength(Integer.MAX_VALUE)
+                .build());
+    return json;
   }
 
   public static WsClient connect(String url) {
@@ -71,8 +89,17 @@ public final class WsClient implements AutoCloseable {
   }
 
   public JsonNode next(Duration timeout) {
+    return nextMessage(timeout).json();
+  }
+
+  /** The next message's text exactly as it came over the wire. */
+  public String nextText(Duration timeout) {
+    return nextMessage(timeout).text();
+  }
+
+  private Message nextMessage(Duration timeout) {
     try {
-      JsonNode message = messages.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      Message message = messages.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
       assertThat(message).as("a message within %s", timeout).isNotNull();
       return message;
     } catch (InterruptedException e) {
@@ -87,14 +114,27 @@ public final class WsClient implements AutoCloseable {
     return list;
   }
 
-  /** Asserts that nothing arrives within the given time. */
-  public void expectNothing(Duration wait) {
-    try {
-      JsonNode message = messages.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
-      assertThat(message).as("no further message").isNull();
-    } catch (InterruptedException e) {
-      throw new IllegalStateException(e);
+  /**
+   * The messages that arrive before the first one {@code marker} accepts (which is consumed); fails
+   * if none does, waiting up to 5 s for each message. Written after the writes under test, a marker
+   * makes "nothing unwanted arrives" a positive check: changes go out in commit order, so an
+   * unwanted one would have come before it. Tests use this, never a window of silence.
+   */
+  public List<JsonNode> before(Predicate<JsonNode> marker) {
+    return before(marker, Duration.ofSeconds(5));
+  }
+
+  public List<JsonNode> before(Predicate<JsonNode> marker, Duration timeout) {
+    List<JsonNode> earlier = new ArrayList<>();
+    for (JsonNode message = next(timeout); !marker.test(message); message = next(timeout)) {
+      earlier.add(message);
     }
+    return earlier;
+  }
+
+  /** A marker: the change whose row has {@code column} equal to {@code value}. */
+  public static Predicate<JsonNode> rowWith(String column, Object value) {
+    return m -> m.path("data").path(column).asText().equals(String.valueOf(value));
   }
 
   public CompletableFuture<Closed> closed() {
@@ -127,11 +167,14 @@ public final class WsClient implements AutoCloseable {
     public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
       text.append(data);
       if (last) {
+        String whole = text.toString();
+        JsonNode json;
         try {
-          messages.add(JSON.readTree(text.toString()));
+          json = JSON.readTree(whole);
         } catch (Exception e) {
-          messages.add(JSON.getNodeFactory().textNode("unparseable: " + text));
+          json = JSON.getNodeFactory().textNode("unparseable: " + whole);
         }
+        messages.add(new Message(json, whole));
         text.setLength(0);
       }
       ws.request(1);

@@ -278,7 +278,122 @@ class DashboardBrowserTest {
     assertThat(dir.resolve("dashboard-phone-dark.png")).isNotEmptyFile();
   }
 
+  @Test
+  void aFirstLoadIsNotAReconnectAndLoadsTheItemsOnce() {
+    String script = recordPageTraffic();
+    try {
+      open("/");
+      // A change on screen: the subscription is settled, any reload it caused has started.
+      long id = insert("after the first load", 1);
+      waitLive(row(id));
+      assertThat(pageTraffic("fetches"))
+          .as("REST requests for the items on a first load")
+          .filteredOn(url -> url.contains("/api/items"))
+          .hasSize(1);
+      assertThat(pageTraffic("subscribes")).hasSize(1);
+      assertThat(logNotes()).doesNotContain("Reconnected · reloading the items");
+    } finally {
+      driver.executeCdpCommand(
+          "Page.removeScriptToEvaluateOnNewDocument", Map.of("identifier", script));
+    }
+  }
+
+  @Test
+  void aChannelTheServerDoesNotCaptureIsExplainedAndNotRetried() {
+    dev.plank.config.DatabaseUrl database =
+        dev.plank.support.TestDatabases.create(DashboardBrowserTest.class);
+    new dev.plank.support.TestDb(database)
+        .execute("CREATE TABLE public.orders (id int PRIMARY KEY, total int)");
+    String script = recordPageTraffic();
+    try (TestPlank ordersOnly = TestPlank.start(database, Map.of("PLANK_TABLES", "orders"))) {
+      driver.get(ordersOnly.httpUrl() + "/");
+      try {
+        assertRefusedOnce();
+      } finally {
+        driver.get("about:blank"); // before the server stops, so the page has nothing to retry
+      }
+    } finally {
+      driver.executeCdpCommand(
+          "Page.removeScriptToEvaluateOnNewDocument", Map.of("identifier", script));
+    }
+  }
+
+  private static void assertRefusedOnce() {
+    waitFor(
+        ExpectedConditions.textMatches(
+            By.id("items-empty"), java.util.regex.Pattern.compile(".*captured.*")));
+    WebElement empty = driver.findElement(By.id("items-empty"));
+    assertThat(empty.getText())
+        .startsWith("items is not captured by this server: start Plank with PLANK_TABLES=items,");
+    assertThat(body("data-view")).isEqualTo("refused");
+    // Watched for 2 s: one refused subscribe, no retry loop (it once sent ~700 in 3 s).
+    long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    while (System.nanoTime() < until) {
+      assertThat(pageTraffic("subscribes")).as("subscribe requests sent").hasSizeLessThan(2);
+      assertThat(empty.getText()).doesNotContain("Waiting for the server");
+      java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
+    }
+    assertThat(pageTraffic("subscribes")).hasSize(1);
+  }
+
+  @Test
+  void aRefusedSubmitClearsTheEarlierStatus() {
+    WebElement name = driver.findElement(By.id("item-name"));
+    name.sendKeys("first", Keys.ENTER);
+    long id = waitFor(d -> idOf("first"));
+    WebElement status = driver.findElement(By.id("item-status"));
+    assertThat(status.getText()).isEqualTo("Item " + id + " added.");
+
+    name.sendKeys(Keys.ENTER); // the form was reset: an empty name
+    WebElement nameError =
+        waitFor(ExpectedConditions.visibilityOfElementLocated(By.id("item-name-error")));
+    assertThat(nameError.getText()).isEqualTo("Enter a name.");
+    assertThat(status.getText()).isEmpty();
+  }
+
   // ---- helpers ---------------------------------------------------------------------------
+
+  /**
+   * From the next page load on, records the page's REST requests and WebSocket subscribes (in
+   * {@code window.plankTest}); answers the script's id, to remove it after the test.
+   */
+  private static String recordPageTraffic() {
+    String source =
+        """
+        (() => {
+        window.plankTest = { fetches: [], subscribes: [] };
+        const fetch0 = window.fetch;
+        window.fetch = function (input, init) {
+          window.plankTest.fetches.push(String(input && input.url ? input.url : input));
+          return fetch0.apply(this, arguments);
+        };
+        const send0 = WebSocket.prototype.send;
+        WebSocket.prototype.send = function (data) {
+          try {
+            const message = JSON.parse(data);
+            if (message.action === 'subscribe') window.plankTest.subscribes.push(data);
+          } catch (e) {}
+          return send0.apply(this, arguments);
+        };
+        })();
+        """;
+    return (String)
+        driver
+            .executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", source))
+            .get("identifier");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<String> pageTraffic(String kind) {
+    return (List<String>) driver.executeScript("return window.plankTest." + kind + ".slice()");
+  }
+
+  /** The notes in the event log ("Reconnected · reloading the items", …). */
+  private static List<String> logNotes() {
+    return driver.findElements(By.cssSelector("#events li.note")).stream()
+        .map(WebElement::getText)
+        .toList();
+  }
 
   private static void open(String path) {
     driver.get(plank.httpUrl() + path);

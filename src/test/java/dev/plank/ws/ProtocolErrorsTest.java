@@ -121,7 +121,9 @@ class ProtocolErrorsTest {
   @Test
   void anOversizedFrameClosesWith1009() {
     try (WsClient ws = WsClient.connect(plank.wsUrl())) {
-      ws.socket().sendText("{\"action\":\"ping\",\"pad\":\"" + "x".repeat(70_000) + "\"}", true);
+      var unused =
+          ws.socket()
+              .sendText("{\"action\":\"ping\",\"pad\":\"" + "x".repeat(70_000) + "\"}", true);
       assertThat(ws.awaitClose().code()).isEqualTo(1009);
     }
   }

@@ -38,7 +38,7 @@ class SlowConsumerTest {
         healthy.add(client);
         client.subscribe("items", "\"events\":[\"INSERT\"]");
       }
-      Thread.sleep(200); // the stalled client's subscription is acknowledged, unread
+      plank.awaitMetric("plank_subscriptions", 101); // the stalled client's too, unread
       // The stalled client also gets large updates of a ballast row (about 120 KB a change, old
       // and new), enough to fill the kernel's socket buffers and then its queue bound.
       plank.db().execute("INSERT INTO items(name, value) VALUES ('ballast', -1)");
@@ -55,7 +55,7 @@ class SlowConsumerTest {
           assertThat(change.path("data").path("value").asInt()).isEqualTo(i);
         }
       }
-      assertThat(plank.metric("plank_slow_consumers_total")).isEqualTo(1.0);
+      plank.awaitMetric("plank_slow_consumers_total", 1.0);
 
       RawWsClient.Outcome outcome = stalled.readUntilClose(Duration.ofSeconds(10));
       assertThat(outcome.closeCode()).isEqualTo(1008);

@@ -1,14 +1,13 @@
 package dev.plank.capture.notify;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.plank.capture.Change;
 import dev.plank.capture.ChangeDecoder;
+import dev.plank.capture.LogEntries;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
-import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,29 +17,26 @@ import org.slf4j.LoggerFactory;
  */
 final class PayloadReader {
   private static final Logger LOG = LoggerFactory.getLogger(PayloadReader.class);
-  private static final String FETCH =
-      "SELECT plank.change_json(c) FROM plank.changes c WHERE seq = $1";
+  private static final String FETCH = LogEntries.select(2) + " WHERE c.seq = $1";
   private static final int FETCH_ATTEMPTS = 5;
   private static final long RETRY_MS = 100;
 
   private final Vertx vertx;
   private final Pool pool;
-  private final ChangeDecoder decoder;
+  private final LogEntries entries;
 
-  PayloadReader(Vertx vertx, Pool pool, ChangeDecoder decoder) {
+  PayloadReader(Vertx vertx, Pool pool, LogEntries entries) {
     this.vertx = vertx;
     this.pool = pool;
-    this.decoder = decoder;
+    this.entries = entries;
   }
 
   /** Completed at once unless the payload is a reference; fails when it cannot be read. */
   Future<Change> read(String payload) {
     try {
-      JsonNode node = decoder.parse(payload);
-      OptionalLong reference = ChangeDecoder.reference(node);
-      return reference.isPresent()
-          ? fetch(reference.getAsLong(), FETCH_ATTEMPTS)
-          : Future.succeededFuture(decoder.decode(node));
+      ChangeDecoder.Payload decoded = entries.decoder().read(payload);
+      if (decoded instanceof ChangeDecoder.Reference ref) return fetch(ref.seq(), FETCH_ATTEMPTS);
+      return Future.succeededFuture(((ChangeDecoder.Whole) decoded).change());
     } catch (Exception e) {
       return Future.failedFuture(e);
     }
@@ -48,13 +44,12 @@ final class PayloadReader {
 
   private Future<Change> fetch(long seq, int attemptsLeft) {
     return pool.preparedQuery(FETCH)
-        .execute(Tuple.of(seq))
+        .execute(Tuple.of(seq, entries.maxChangeBytes()))
         .map(
             rows -> {
               if (rows.size() == 0) throw new IllegalStateException("not in the change log");
-              return rows.iterator().next().getString(0);
+              return entries.read(rows.iterator().next());
             })
-        .compose(this::read)
         .recover(
             err -> {
               if (attemptsLeft <= 1) return Future.failedFuture(err);

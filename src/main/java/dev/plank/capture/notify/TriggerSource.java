@@ -1,12 +1,11 @@
 package dev.plank.capture.notify;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plank.capture.Backoff;
 import dev.plank.capture.Change;
-import dev.plank.capture.ChangeDecoder;
 import dev.plank.capture.ChangeSink;
 import dev.plank.capture.ChangeSource;
 import dev.plank.capture.History;
+import dev.plank.capture.LogEntries;
 import dev.plank.capture.OnContext;
 import dev.plank.metrics.PlankMetrics;
 import io.vertx.core.Context;
@@ -52,12 +51,12 @@ public final class TriggerSource implements ChangeSource {
       History history,
       ChangeSink sink,
       PlankMetrics metrics,
-      ObjectMapper json,
+      LogEntries entries,
       Backoff backoff) {
     this.context = context;
     this.sink = sink;
     this.metrics = metrics;
-    this.payloads = new PayloadReader(vertx, pool, new ChangeDecoder(json));
+    this.payloads = new PayloadReader(vertx, pool, entries);
     this.replay = new GapReplay(context, history, dedup, sink);
     this.connection = new ListenConnection(vertx, context, options, metrics, backoff, new Events());
   }

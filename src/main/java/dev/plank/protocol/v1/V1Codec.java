@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plank.capture.Change;
 import dev.plank.capture.Position;
+import dev.plank.capture.RowJson;
 import dev.plank.hub.ChangeCodec;
 import dev.plank.ws.TextFrame;
 import java.io.IOException;
@@ -34,11 +35,12 @@ public final class V1Codec implements ChangeCodec {
       gen.writeStringField("channel", change.table().channel());
       gen.writeStringField("schema", change.table().schema());
       gen.writeStringField("table", change.table().name());
+      // Rows go out exactly as PostgreSQL wrote them: every digit, any depth.
       gen.writeFieldName("data");
-      gen.writeTree(change.data());
+      gen.writeRawValue(change.data().json());
       if (change.old() != null) {
         gen.writeFieldName("old");
-        gen.writeTree(change.old());
+        gen.writeRawValue(change.old().json());
       }
       gen.writeNumberField("seq", change.seq());
       gen.writeStringField("cursor", change.position().toString());
@@ -52,7 +54,7 @@ public final class V1Codec implements ChangeCodec {
 
   /** One page of a snapshot; the last one carries the cursor to resume from after it. */
   byte[] snapshotPage(
-      String channel, JsonNode id, List<ObjectNode> rows, boolean last, Position position) {
+      String channel, JsonNode id, List<RowJson> rows, boolean last, Position position) {
     ByteArrayBuilder out = new ByteArrayBuilder(1024);
     try (JsonGenerator gen = json.createGenerator(out)) {
       gen.writeStartObject();
@@ -63,7 +65,7 @@ public final class V1Codec implements ChangeCodec {
       }
       gen.writeStringField("channel", channel);
       gen.writeArrayFieldStart("rows");
-      for (ObjectNode row : rows) gen.writeTree(row);
+      for (RowJson row : rows) gen.writeRawValue(row.json());
       gen.writeEndArray();
       gen.writeBooleanField("last", last);
       if (position != null) gen.writeStringField("cursor", position.toString());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plank.capture.Position;
+import dev.plank.capture.RowJson;
 import dev.plank.hub.ChangeCodec;
 import dev.plank.hub.Hub;
 import dev.plank.hub.Refusal;
@@ -85,7 +86,7 @@ final class V1Session implements WsHandler, Subscriber {
 
   @Override
   public void snapshotPage(
-      String channel, JsonNode id, List<ObjectNode> rows, boolean last, Position position) {
+      String channel, JsonNode id, List<RowJson> rows, boolean last, Position position) {
     send(codec.snapshotPage(channel, id, rows, last, position));
   }
 
