@@ -62,7 +62,7 @@ class JarRebuildIT {
                 Map.of("DATABASE_URL", TestPlank.url(database)),
                 "--port",
                 "" + port);
-        PlankProcess build = rebuildAfter(server, port)) {
+        PlankProcess build = rebuildAfter(server)) {
       assertThat(build.awaitExit(Duration.ofMinutes(4))).as(build.output()).isZero();
       assertThat(build.lines()).noneMatch(line -> SHADED_TWICE.matcher(line).matches());
       assertThat(Files.readAttributes(jar, BasicFileAttributes.class).fileKey())
@@ -94,7 +94,7 @@ class JarRebuildIT {
   }
 
   /** Waits until the server serves, then starts {@code mvn package} in the project copy. */
-  private PlankProcess rebuildAfter(PlankProcess server, int port) {
+  private PlankProcess rebuildAfter(PlankProcess server) {
     server.awaitLine(l -> l.startsWith("Plank listening"), Duration.ofSeconds(60));
     return PlankProcess.start(
         List.of(
