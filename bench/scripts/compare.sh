@@ -9,6 +9,8 @@ before=$1 after=$2 runs=$3; shift 4
 bench=${BENCH_JAR:-bench/target/plank-bench.jar}
 port=${PLANK_BENCH_PORT:-8000}
 export DATABASE_URL=postgresql://postgres@127.0.0.1:5432/plank_bench
+# The demo table items on the fresh database (a setting, not --demo: older jars ignore it).
+export PLANK_DEMO=true
 for i in $(seq 1 "$runs"); do
   for label in before after; do
     jar=$before opts=${BEFORE_JAVA_OPTS:-}

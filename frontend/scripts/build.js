@@ -1,5 +1,6 @@
-// Production bundle: `bun run build` writes frontend/dist (index.html plus hashed, minified JS
-// and CSS). The jar serves dist when it was built before `mvn package`, the sources otherwise.
+// Production bundle: `npm run build` (bun, from node_modules) writes frontend/dist (index.html
+// plus hashed, minified JS and CSS). The jar serves dist when it was built before `mvn package`,
+// the sources otherwise.
 //
 // The sources import the client as './plank-client.js', the URL where Plank serves it; here that
 // import resolves to clients/js/plank-client.js, so the bundle is self-contained.

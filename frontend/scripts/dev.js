@@ -1,6 +1,6 @@
-// `bun run dev`: serves frontend/src as it is (the same native modules the jar serves), with
-// hot reload, and proxies everything else (/api, /ws, /docs, /openapi.json, /metrics, …) to a
-// Plank backend.
+// `npm run dev` (bun, from node_modules): serves frontend/src as it is (the same native modules
+// the jar serves), with hot reload, and proxies everything else (/api, /ws, /docs, /openapi.json,
+// /metrics, …) to a Plank backend.
 //
 //   PLANK_BACKEND  the backend's base URL   (default http://127.0.0.1:8000)
 //   PORT           where this server listens (default 5173)
@@ -27,6 +27,8 @@ const reloadClient = `<script type="module">
   });
   events.addEventListener('reload', () => location.reload());
 </script>`;
+
+const HOP_BY_HOP = ['connection', 'keep-alive', 'upgrade', 'http2-settings', 'te', 'trailer', 'transfer-encoding'];
 
 /** Open hot-reload streams. */
 const listeners = new Set();
@@ -88,6 +90,8 @@ async function proxy(request, url) {
   const headers = new Headers(request.headers);
   headers.delete('host');
   headers.delete('accept-encoding'); // fetch would decode it anyway
+  // Hop-by-hop headers are for this connection, not the backend's (fetch refuses an h2c upgrade).
+  for (const name of HOP_BY_HOP) headers.delete(name);
   try {
     const response = await fetch(target, {
       method: request.method,

@@ -15,6 +15,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The jar reading a {@code .env} from its working directory, as the README describes. */
 class DotEnvIT {
@@ -33,8 +34,7 @@ class DotEnvIT {
   }
 
   @Test
-  void aMalformedLineStopsStartUpWithFileLineAndProblem() throws Exception {
-    Path dir = PlankProcess.tempDir("plank-dotenv");
+  void aMalformedLineStopsStartUpWithFileLineAndProblem(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve(".env"), "# my settings\nPLANK_PORT 18001\n");
     try (PlankProcess plank =
         PlankProcess.startJar(
@@ -47,8 +47,7 @@ class DotEnvIT {
   }
 
   @Test
-  void anUnbalancedQuoteSaysSoInsteadOfAUrlError() throws Exception {
-    Path dir = PlankProcess.tempDir("plank-dotenv");
+  void anUnbalancedQuoteSaysSoInsteadOfAUrlError(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve(".env"), "DATABASE_URL=\"" + TestPlank.url(database) + "\n");
     try (PlankProcess plank = PlankProcess.startJar(PlankProcess.jar(), dir, Map.of())) {
       assertThat(plank.awaitExit(PROMPTLY)).isEqualTo(2);
@@ -59,12 +58,11 @@ class DotEnvIT {
   }
 
   @Test
-  void unknownNamesAreOneWarningEachAndStartUpGoesOn() throws Exception {
+  void unknownNamesAreOneWarningEachAndStartUpGoesOn(@TempDir Path dir) throws Exception {
     int port;
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    Path dir = PlankProcess.tempDir("plank-dotenv");
     Files.writeString(dir.resolve(".env"), "PLANK_PORT=" + port + "\nPLANK_PROT=18001\n");
     try (PlankProcess plank =
         PlankProcess.startJar(

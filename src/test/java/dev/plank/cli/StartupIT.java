@@ -44,7 +44,7 @@ class StartupIT {
 
   @Test
   void aPortInUseIsOneLineAndAnExitWithinSeconds() throws Exception {
-    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"));
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         PlankProcess plank = start("--port", Integer.toString(taken.getLocalPort()))) {
       long started = System.nanoTime();
       int code = plank.awaitExit(PROMPTLY);

@@ -13,9 +13,15 @@ class DotEnvTest {
     DotEnv env =
         DotEnv.parse(
             ".env",
-            "# comment\nexport PLANK_PORT=8100\nPLANK_HOST=\"0.0.0.0\"\n"
-                + "DATABASE_URL='postgresql://x@y/z' # trailing\n"
-                + "PLANK_TABLES=items # trailing\n\nEMPTY=\n");
+            """
+            # comment
+            export PLANK_PORT=8100
+            PLANK_HOST="0.0.0.0"
+            DATABASE_URL='postgresql://x@y/z' # trailing
+            PLANK_TABLES=items # trailing
+
+            EMPTY=
+            """);
     assertThat(env.values())
         .containsEntry("PLANK_PORT", "8100")
         .containsEntry("PLANK_HOST", "0.0.0.0")

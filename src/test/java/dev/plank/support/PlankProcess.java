@@ -169,6 +169,24 @@ public final class PlankProcess implements AutoCloseable {
     }
   }
 
+  /** Copies a file or a directory tree; nothing when source does not exist. */
+  public static void copyTree(Path source, Path target) {
+    if (!Files.exists(source)) return;
+    try (var paths = Files.walk(source)) {
+      for (Path path : paths.toList()) {
+        Path dest = target.resolve(source.relativize(path).toString());
+        if (Files.isDirectory(path)) {
+          Files.createDirectories(dest);
+        } else {
+          Files.createDirectories(dest.getParent());
+          Files.copy(path, dest, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Deletes a directory made by {@link #tempDir}, with everything in it. */
   public static void deleteTree(Path dir) {
     if (!Files.exists(dir)) return;
@@ -181,8 +199,10 @@ public final class PlankProcess implements AutoCloseable {
     }
   }
 
+  /** Stops the process and everything it started (npm runs its script through a shell). */
   @Override
   public void close() {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
     try {
       process.waitFor(10, TimeUnit.SECONDS);

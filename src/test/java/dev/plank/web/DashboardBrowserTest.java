@@ -39,26 +39,28 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * Screenshots (desktop and phone width, light and dark) go to {@code target/screenshots/}.
  */
 class DashboardBrowserTest {
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-  private static final String INSTALL_HINT =
-      "DashboardBrowserTest skipped: no Chromium; install with: apt-get install -y chromium"
-          + " chromium-driver";
+  // Debian's packages; -Dplank.chromium / -Dplank.chromedriver name others.
+  private static final Path CHROMIUM =
+      Path.of(System.getProperty("plank.chromium", "/usr/bin/chromium"));
+  private static final Path CHROMEDRIVER =
+      Path.of(System.getProperty("plank.chromedriver", "/usr/bin/chromedriver"));
 
   /** How soon a committed change must be on screen. */
   private static final Duration LIVE = Duration.ofSeconds(1);
 
-  private static boolean browser;
+  /** Why the tests are skipped, or null when the browser is there. */
+  private static String skipReason;
+
   private static TestPlank plank;
   private static ChromeDriver driver;
   private static Path profile;
 
   @BeforeAll
   static void start() throws IOException {
-    browser = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
-    if (!browser) {
-      System.out.println(INSTALL_HINT);
-      return; // each test is then skipped, with the hint as its reason
+    skipReason = BrowserSkip.reason(CHROMIUM, CHROMEDRIVER);
+    if (skipReason != null) {
+      BrowserSkip.tellTheBuild(skipReason);
+      return; // each test is then skipped, with the reason
     }
 
     plank = TestPlank.start(DashboardBrowserTest.class);
@@ -104,7 +106,7 @@ class DashboardBrowserTest {
 
   @BeforeEach
   void emptyTableAndOpenPage() {
-    Assumptions.assumeTrue(browser, INSTALL_HINT);
+    Assumptions.assumeTrue(skipReason == null, skipReason);
     plank.db().execute("TRUNCATE public.items RESTART IDENTITY");
     colorScheme("light");
     open("/");
