@@ -1,10 +1,10 @@
 package dev.plank.build;
 
+import dev.plank.support.PlankProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -76,16 +76,8 @@ final class ProjectCopy {
 
   private static void copy(Path source, Path target) {
     if (!Files.exists(source)) return;
-    try (Stream<Path> paths = Files.walk(source)) {
-      for (Path path : paths.toList()) {
-        Path dest = target.resolve(source.relativize(path).toString());
-        if (Files.isDirectory(path)) {
-          Files.createDirectories(dest);
-        } else {
-          Files.createDirectories(dest.getParent());
-          Files.copy(path, dest, StandardCopyOption.COPY_ATTRIBUTES);
-        }
-      }
+    PlankProcess.copyTree(source, target);
+    try {
       // Directories last, so that their times are the source's too.
       Files.setLastModifiedTime(target, Files.getLastModifiedTime(source));
     } catch (IOException e) {
