@@ -115,6 +115,8 @@ public final class TriggerSource implements ChangeSource {
     public void lost() {
       assert OnContext.owns(context);
       live = false;
+      // All of it committed before the next connection's gap replay reads the log, which has it.
+      pending.clear();
       sink.listenerDown();
     }
   }
@@ -133,6 +135,10 @@ public final class TriggerSource implements ChangeSource {
         LOG.error(
             "A change could not be read ({}); reconnecting to replay it from the log",
             head.cause().getMessage());
+        // Not live from here on: a later notification of this connection must not be published
+        // ahead of the failed one, or the frontier would pass it and the gap replay skip it.
+        live = false;
+        sink.listenerDown();
         pending.clear();
         connection.restart();
         return;
