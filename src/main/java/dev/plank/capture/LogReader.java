@@ -19,7 +19,8 @@ final class LogReader implements HistoryRead {
   private static final String STATE =
       """
       SELECT pg_current_snapshot()::text, s.pruned_seq, s.pruned_xid::text,
-             (SELECT coalesce(max(seq), 0) FROM plank.changes)
+             -- A log pruned empty still starts after what was pruned.
+             GREATEST((SELECT coalesce(max(seq), 0) FROM plank.changes), s.pruned_seq)
       FROM plank.log_state s
       """;
   private static final String CHANGES =

@@ -156,7 +156,14 @@ public final class Hub implements ChangeSink {
   @Override
   public void resyncAll(String reason) {
     assert OnContext.owns(context);
-    index.forEach(s -> s.subscriber.resync(s.table.channel(), reason));
+    index.forEach(
+        s -> {
+          try {
+            s.subscriber.resync(s.table.channel(), reason);
+          } catch (RuntimeException e) {
+            log.error("Sending resync to a subscriber of {} failed", s.table.channel(), e);
+          }
+        });
   }
 
   private void doSubscribe(Subscriber subscriber, SubscribeRequest request) {

@@ -25,7 +25,8 @@ final class GapReplay {
   private static final Logger LOG = LoggerFactory.getLogger(GapReplay.class);
   private static final int PAGE = 1000;
   private static final String POSITION =
-      "SELECT pg_current_snapshot()::text, (SELECT coalesce(max(seq), 0) FROM plank.changes)";
+      "SELECT pg_current_snapshot()::text, GREATEST((SELECT coalesce(max(seq), 0) FROM"
+          + " plank.changes), (SELECT pruned_seq FROM plank.log_state))";
 
   private final Context context;
   private final History history;
