@@ -58,16 +58,27 @@ final class Pacer {
    */
   void afterDrain(Runnable next) {
     Vertx vertx = context.owner();
+    boolean[] settled = {false}; // owned by the hub's context, like the timer and the step
     long deadline =
         vertx.setTimer(
             DRAIN_DEADLINE_MS,
             t -> {
-              if (active.getAsBoolean()) subscriber.tooSlow();
+              if (settled[0]) return;
+              if (active.getAsBoolean()) {
+                subscriber.tooSlow();
+              } else {
+                // Unsubscribed while its socket stays full: free the read slot now, not when the
+                // client finally goes away.
+                settled[0] = true;
+                onInactive.run();
+              }
             });
     step(
         subscriber.whenWritable(),
         v -> {
           vertx.cancelTimer(deadline);
+          if (settled[0]) return;
+          settled[0] = true;
           if (active.getAsBoolean()) next.run();
           else onInactive.run();
         });
