@@ -2,12 +2,12 @@ package dev.plank.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * Every setting of a Plank node. Each comes from, in order: a command-line flag, the environment, a
@@ -34,7 +34,10 @@ public record Settings(
     long logMaxRows,
     Duration pruneInterval,
     boolean demo,
-    int maxChangeBytes) {
+    int maxChangeBytes,
+    AuthSettings auth,
+    LimitSettings limits,
+    WebSettings web) {
 
   public static final String DATABASE_URL = "DATABASE_URL";
   public static final String HOST = "PLANK_HOST";
@@ -73,6 +76,9 @@ public record Settings(
           DEMO,
           MAX_CHANGE_BYTES);
 
+  /** Every variable Plank reads: the ones above and those of the per-area settings. */
+  public static final List<String> ALL_NAMES = allNames();
+
   /**
    * Merges the sources, highest precedence first: flags, environment, {@code .env}, defaults.
    *
@@ -103,7 +109,10 @@ public record Settings(
         s.duration(PRUNE_INTERVAL, "60s", Duration.ofMillis(100)),
         s.get(DEMO, "false", v -> bool(DEMO, v)),
         // Above NOTIFY's 8000 bytes, so that a change that fits a notification always fits.
-        s.integer(MAX_CHANGE_BYTES, 64 * 1024 * 1024, 16 * 1024, Integer.MAX_VALUE));
+        s.integer(MAX_CHANGE_BYTES, 64 * 1024 * 1024, 16 * 1024, Integer.MAX_VALUE),
+        AuthSettings.load(s),
+        LimitSettings.load(s),
+        WebSettings.load(s));
   }
 
   /** Settings for tests and embedding: defaults, with the given overrides. */
@@ -113,6 +122,14 @@ public record Settings(
 
   public String displayDatabase() {
     return databaseUrl == null ? "embedded PostgreSQL" : databaseUrl.redacted();
+  }
+
+  private static List<String> allNames() {
+    List<String> names = new ArrayList<>(NAMES);
+    names.addAll(AuthSettings.NAMES);
+    names.addAll(LimitSettings.NAMES);
+    names.addAll(WebSettings.NAMES);
+    return List.copyOf(names);
   }
 
   private static List<String> tableList(String value) {
@@ -128,61 +145,11 @@ public record Settings(
     return tables;
   }
 
-  private static boolean bool(String name, String value) {
+  static boolean bool(String name, String value) {
     return switch (value.strip().toLowerCase(Locale.ROOT)) {
       case "true", "1", "yes", "on" -> true;
       case "false", "0", "no", "off" -> false;
       default -> throw new ConfigException(name + " must be true or false (got '" + value + "')");
     };
-  }
-
-  private record Source(Map<String, String> values) {
-    <T> T get(String name, String fallback, Function<String, T> parse) {
-      String raw = values.getOrDefault(name, fallback);
-      return raw == null ? null : parse.apply(raw);
-    }
-
-    /** {@code 500ms}, {@code 30s}, {@code 15m}, {@code 24h} or {@code 7d}. */
-    Duration duration(String name, String fallback, Duration min) {
-      return get(
-          name,
-          fallback,
-          v -> {
-            Duration d = Durations.parse(v.strip());
-            if (d == null || d.compareTo(min) < 0) {
-              throw new ConfigException(
-                  name
-                      + " must be a duration such as 500ms, 30s, 15m, 24h or 7d, at least "
-                      + Durations.format(min)
-                      + " (got '"
-                      + v
-                      + "')");
-            }
-            return d;
-          });
-    }
-
-    int integer(String name, int fallback, int min, int max) {
-      return get(
-          name,
-          Integer.toString(fallback),
-          v -> {
-            try {
-              int n = Integer.parseInt(v.strip());
-              if (n < min || n > max) throw new NumberFormatException();
-              return n;
-            } catch (NumberFormatException e) {
-              throw new ConfigException(
-                  name
-                      + " must be a whole number from "
-                      + min
-                      + " to "
-                      + max
-                      + " (got '"
-                      + v
-                      + "')");
-            }
-          });
-    }
   }
 }

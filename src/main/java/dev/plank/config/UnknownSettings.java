@@ -54,12 +54,12 @@ public final class UnknownSettings {
 
   private static boolean isUnknown(String name) {
     return name.startsWith("PLANK_")
-        && !Settings.NAMES.contains(name)
+        && !Settings.ALL_NAMES.contains(name)
         && !OTHER_TOOLS.contains(name);
   }
 
   private static String suggestion(String name) {
-    return Settings.NAMES.stream()
+    return Settings.ALL_NAMES.stream()
         .min(Comparator.comparingInt(known -> distance(name, known)))
         .filter(known -> distance(name, known) <= 3)
         .map(known -> " (did you mean " + known + "?)")
