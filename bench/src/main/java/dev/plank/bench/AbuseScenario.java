@@ -324,6 +324,9 @@ final class AbuseScenario extends ScenarioCommand {
             subs.closedAfterSubscribe(), subs.firstClose());
       }
       if (probe.failure() != null) progress.line("WARNING: %s", probe.failure());
+      if (probe.lastRefusal() != null) {
+        progress.line("snapshot probes were refused, the last with %s", probe.lastRefusal());
+      }
       Bench.await(writer.close(), 10, "closing the writer");
       return report(phases, baseline, opened.subscribed(), subs, writer, source, probe);
     }
@@ -528,6 +531,7 @@ final class AbuseScenario extends ScenarioCommand {
     report.results.put("changes_committed", writer.acked());
     report.results.put("write_failures", writer.failed());
     report.results.put("snapshot_probe_failure", probe.failure());
+    report.results.put("snapshot_probe_last_refusal", probe.lastRefusal());
     report.results.put("baseline_p99_ms", Fmt.json(baseP99));
     report.results.put("phases", phaseJson);
     report.results.put("verdicts", verdicts);

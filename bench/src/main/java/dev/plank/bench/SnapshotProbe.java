@@ -28,7 +28,7 @@ final class SnapshotProbe implements AutoCloseable {
   record Probe(long startNanos, long nanos) {}
 
   /** The probes that started in one phase. */
-  record Summary(int started, int completed, Histogram nanos, double unfinishedMs) {
+  record Summary(int started, int completed, int refused, Histogram nanos, double unfinishedMs) {
     double p50Ms() {
       return LatencyRecorder.ms(nanos, 50);
     }
@@ -44,6 +44,7 @@ final class SnapshotProbe implements AutoCloseable {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("started", started);
       m.put("completed", completed);
+      m.put("refused", refused);
       m.put("unfinished_waited_ms", Fmt.json(unfinishedMs));
       m.put("duration", LatencyRecorder.summary(nanos));
       return m;
@@ -58,6 +59,8 @@ final class SnapshotProbe implements AutoCloseable {
   private final WebSocketClient client;
   private final Context context;
   private final ConcurrentLinkedQueue<Probe> done = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Probe> refused = new ConcurrentLinkedQueue<>();
+  private volatile String lastRefusal;
   private volatile long inFlightSince; // 0 when none
   private volatile String failure;
   private volatile boolean running = true;
@@ -132,8 +135,12 @@ final class SnapshotProbe implements AutoCloseable {
 
   private void onMessage(String text) {
     long now = System.nanoTime();
-    if (text.startsWith("{\"type\":\"error\"")) {
-      failure = "the probe's snapshot was refused: " + text;
+    if (text.startsWith("{\"type\":\"error\"") && text.contains(idMark)) {
+      // Refused (busy, rate_limited, query_timeout, …): counted, and the next probe follows.
+      refused.add(new Probe(inFlightSince, now - inFlightSince));
+      lastRefusal = text;
+      inFlightSince = 0;
+      vertx.setTimer(intervalMs, id -> next());
       return;
     }
     if (!text.startsWith("{\"type\":\"snapshot\"")
@@ -151,6 +158,11 @@ final class SnapshotProbe implements AutoCloseable {
   /** Why probing stopped, or null. */
   String failure() {
     return failure;
+  }
+
+  /** The error reply of the latest refused probe, or null. */
+  String lastRefusal() {
+    return lastRefusal;
   }
 
   /** The latest finished probe's time (ms), for progress lines; NaN when none. */
@@ -172,11 +184,14 @@ final class SnapshotProbe implements AutoCloseable {
     List<Probe> in = new ArrayList<>();
     for (Probe p : done) if (phase.contains(p.startNanos())) in.add(p);
     for (Probe p : in) h.recordValue(Math.min(p.nanos(), h.getHighestTrackableValue()));
+    int refusedIn = 0;
+    for (Probe p : refused) if (phase.contains(p.startNanos())) refusedIn++;
     long since = inFlightSince;
     boolean unfinished = since != 0 && phase.contains(since);
     return new Summary(
-        in.size() + (unfinished ? 1 : 0),
+        in.size() + refusedIn + (unfinished ? 1 : 0),
         in.size(),
+        refusedIn,
         h,
         unfinished ? (now - since) / 1e6 : Double.NaN);
   }
