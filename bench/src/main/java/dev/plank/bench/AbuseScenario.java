@@ -482,8 +482,13 @@ final class AbuseScenario extends ScenarioCommand {
       } else if (p.attack == null) {
         verdict = "drift " + Fmt.times(p99, baseP99);
       } else {
-        boolean pass = complete && ratio <= targetRatio;
-        verdict = pass ? "PASS" : complete ? "FAIL" : "FAIL (lost)";
+        // An attack that never connected proves nothing: it does not pass.
+        boolean attacked = p.attackStats != null && p.attackStats.connects() > 0;
+        boolean pass = attacked && complete && ratio <= targetRatio;
+        verdict =
+            !attacked
+                ? "FAIL (no attack: could not connect)"
+                : pass ? "PASS" : complete ? "FAIL" : "FAIL (lost)";
         verdicts.put(p.name, pass ? "PASS" : "FAIL");
         allPass &= pass;
       }
