@@ -57,6 +57,7 @@ final class ChangeWriter {
   private int inserts;
   private int updates;
   private boolean writingEnded;
+  private Promise<Void> finished; // start()'s
   private long timerId = -1;
   private volatile long startNanos;
   private volatile long lastAckNanos;
@@ -131,6 +132,7 @@ final class ChangeWriter {
     Promise<Void> done = Promise.promise();
     context.runOnContext(
         v -> {
+          finished = done;
           startNanos = System.nanoTime();
           // Short ticks for high rates; a change waits at most one tick past its due time, which
           // does not enter the latency (measured from its commit ack).
@@ -149,6 +151,19 @@ final class ChangeWriter {
       writingEnded = true;
       if (inFlight == 0) done.tryComplete();
     }
+  }
+
+  /**
+   * Ends writing early (abuse writes for as long as its phases last, not a fixed time); the future
+   * of {@link #start()} completes once the statements in flight are answered.
+   */
+  void stop() {
+    context.runOnContext(
+        v -> {
+          if (timerId >= 0) vertx.cancelTimer(timerId);
+          writingEnded = true;
+          if (inFlight == 0 && finished != null) finished.tryComplete();
+        });
   }
 
   private void issue(int n, Promise<Void> done) {

@@ -12,14 +12,24 @@ import java.util.concurrent.atomic.LongAdder;
  * reported.
  */
 final class DeliveryClock {
+  /** Where a latency goes, with the commit acknowledgement time it was measured from. */
+  interface Sink {
+    void record(long ackNanos, long latencyNanos);
+  }
+
   private final ChangeWriter writer;
-  private final LatencyRecorder latency;
+  private final Sink sink;
   private final ConcurrentLinkedQueue<long[]> early = new ConcurrentLinkedQueue<>();
   private final LongAdder beforeAck = new LongAdder();
 
   DeliveryClock(ChangeWriter writer, LatencyRecorder latency) {
+    this(writer, (ack, nanos) -> latency.record(nanos));
+  }
+
+  /** A clock that hands each latency to {@code sink} (abuse sorts them into its phases). */
+  DeliveryClock(ChangeWriter writer, Sink sink) {
     this.writer = writer;
-    this.latency = latency;
+    this.sink = sink;
   }
 
   /** Called on any thread when a client received change n at {@code atNanos}. */
@@ -27,7 +37,7 @@ final class DeliveryClock {
     long ack = writer.ackNanos(n);
     if (ack != 0) {
       if (atNanos < ack) beforeAck.increment();
-      latency.record(atNanos - ack);
+      sink.record(ack, atNanos - ack);
     } else {
       early.add(new long[] {n, atNanos});
     }
@@ -45,7 +55,7 @@ final class DeliveryClock {
       long ack = writer.ackNanos((int) r[0]);
       if (ack != 0) {
         if (r[1] < ack) beforeAck.increment();
-        latency.record(r[1] - ack);
+        sink.record(ack, r[1] - ack);
       } else {
         early.add(r);
         waiting++;

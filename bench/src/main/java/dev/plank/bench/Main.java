@@ -17,7 +17,8 @@ import picocli.CommandLine.Command;
       FanoutScenario.class,
       ConnectionsScenario.class,
       CaptureScenario.class,
-      PollingScenario.class
+      PollingScenario.class,
+      AbuseScenario.class
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
