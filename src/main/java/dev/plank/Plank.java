@@ -82,7 +82,7 @@ public final class Plank implements AutoCloseable {
             .build();
     // A context of its own: the hub and the change source share one event loop and need no locks.
     LogEntries entries = new LogEntries(settings.maxChangeBytes());
-    ChangeLog changeLog = new ChangeLog(pool, entries);
+    ChangeLog changeLog = new ChangeLog(pool, entries, settings.limits().queryTimeout());
     this.pruneTask =
         new PruneTask(changeLog, settings.logRetention(), settings.logMaxRows(), metrics);
     this.hub =
@@ -92,7 +92,8 @@ public final class Plank implements AutoCloseable {
             settings.maxSubscriptions(),
             changeLog,
             // Replays and snapshots leave half of the pool to REST and the listener's reads.
-            Math.max(1, settings.poolSize() / 2));
+            Math.max(1, settings.poolSize() / 2),
+            settings.limits());
     this.capture =
         new TriggerSource(
             vertx,
@@ -110,7 +111,8 @@ public final class Plank implements AutoCloseable {
             Map.of("/ws", new V1Protocol(hub, json)),
             metrics,
             settings.maxFrameBytes(),
-            settings.maxQueueBytes());
+            settings.maxQueueBytes(),
+            settings.limits());
     ItemsApi items = new ItemsApi(pool, json);
     this.webParts =
         new WebServer.Parts(

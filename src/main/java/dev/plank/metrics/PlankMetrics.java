@@ -8,6 +8,8 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Plank's counters and gauges, exported in Prometheus text format at {@code /metrics}. */
@@ -23,6 +25,7 @@ public final class PlankMetrics implements AutoCloseable {
   private final Counter changesWithheld;
   private final Counter changesPruned;
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+  private final Map<String, Counter> limitHits = new ConcurrentHashMap<>();
 
   public PlankMetrics() {
     Gauge.builder("plank_connections", connections, AtomicInteger::get)
@@ -61,6 +64,30 @@ public final class PlankMetrics implements AutoCloseable {
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     gcMetrics.bindTo(registry);
+  }
+
+  /**
+   * A client ran into a limit ({@code plank_limit_hits_total{limit="..."}}); {@code limit} is one
+   * of a few fixed names, never client input.
+   */
+  public void limitHit(String limit) {
+    limitHits
+        .computeIfAbsent(
+            limit,
+            name ->
+                Counter.builder("plank_limit_hits")
+                    .description("Times a client ran into a limit, by limit")
+                    .tag("limit", name)
+                    .register(registry))
+        .increment();
+  }
+
+  /** A configured limit, as {@code plank_limit{limit="..."}}, so dashboards can show headroom. */
+  public void limitConfigured(String limit, double value) {
+    Gauge.builder("plank_limit", () -> value)
+        .description("Configured limits, by limit (durations in seconds)")
+        .tag("limit", limit)
+        .register(registry);
   }
 
   public void connectionOpened() {
