@@ -20,6 +20,7 @@ import dev.plank.db.TableRef;
 import dev.plank.hub.Hub;
 import dev.plank.metrics.PlankMetrics;
 import dev.plank.protocol.v1.V1Protocol;
+import dev.plank.web.ConnectionGuard;
 import dev.plank.web.WebServer;
 import dev.plank.ws.WebSocketEndpoint;
 import io.vertx.core.DeploymentOptions;
@@ -116,7 +117,13 @@ public final class Plank implements AutoCloseable {
     ItemsApi items = new ItemsApi(pool, json);
     this.webParts =
         new WebServer.Parts(
-            settings, items, webSocket, metrics, capture::isLive, this::checkDatabase);
+            settings,
+            items,
+            webSocket,
+            metrics,
+            capture::isLive,
+            this::checkDatabase,
+            new ConnectionGuard(settings.limits(), metrics));
   }
 
   /**
