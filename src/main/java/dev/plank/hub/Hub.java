@@ -110,7 +110,8 @@ public final class Hub implements ChangeSink {
   public void disconnect(Subscriber subscriber) {
     context.runOnContext(
         v -> {
-          parked.remove(subscriber);
+          List<Runnable> dropped = parked.remove(subscriber);
+          if (dropped != null) metrics.parkedChanged(-dropped.size());
           catchUpsWaiting.removeIf(c -> c.subscriber() == subscriber);
           metrics.subscriptionsChanged(-index.removeAll(subscriber));
         });
@@ -215,9 +216,13 @@ public final class Hub implements ChangeSink {
       return;
     }
     boolean catchUp = request.since() != null || request.snapshot();
+    Subscription previous = index.get(subscriber, table.ref());
+    // Replaced before its read began: it leaves the queue and never opens a transaction.
+    boolean replacesWaiting =
+        previous != null && previous.catchUp != null && catchUpsWaiting.contains(previous.catchUp);
     if (catchUp
         && catchUpsRunning >= maxCatchUps
-        && catchUpsWaiting.size() >= limits.maxCatchUpsWaiting()) {
+        && catchUpsWaiting.size() - (replacesWaiting ? 1 : 0) >= limits.maxCatchUpsWaiting()) {
       metrics.limitHit("catch_up_queue");
       subscriber.rejected(
           request.id(),
@@ -225,11 +230,7 @@ public final class Hub implements ChangeSink {
           "too many snapshots and replays are waiting; retry in a few seconds");
       return;
     }
-    Subscription previous = index.get(subscriber, table.ref());
-    if (previous != null && previous.catchUp != null) {
-      // Replaced before its read began: it must not open a transaction for nothing.
-      catchUpsWaiting.remove(previous.catchUp);
-    }
+    if (replacesWaiting) catchUpsWaiting.remove(previous.catchUp);
     Subscription subscription = new Subscription(subscriber, table.ref(), request.events(), filter);
     if (catchUp) {
       subscription.catchUp =
@@ -267,6 +268,7 @@ public final class Hub implements ChangeSink {
       return;
     }
     own.add(r);
+    metrics.parkedChanged(1);
   }
 
   /** A snapshot or replay ran past PLANK_QUERY_TIMEOUT: its subscription ends (it was refused). */
@@ -304,6 +306,7 @@ public final class Hub implements ChangeSink {
     List<Runnable> waiting = new ArrayList<>();
     parked.values().forEach(waiting::addAll);
     parked.clear();
+    metrics.parkedChanged(-waiting.size());
     log.debug("Releasing {} subscribe requests that waited for the listener", waiting.size());
     waiting.forEach(Runnable::run);
   }

@@ -18,6 +18,7 @@ public final class PlankMetrics implements AutoCloseable {
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger subscriptions = new AtomicInteger();
+  private final AtomicInteger parked = new AtomicInteger();
   private final Counter changesReceived;
   private final Counter messagesSent;
   private final Counter listenerReconnects;
@@ -33,6 +34,9 @@ public final class PlankMetrics implements AutoCloseable {
         .register(registry);
     Gauge.builder("plank_subscriptions", subscriptions, AtomicInteger::get)
         .description("Active channel subscriptions over all connections")
+        .register(registry);
+    Gauge.builder("plank_parked_requests", parked, AtomicInteger::get)
+        .description("Subscribe and unsubscribe requests waiting for the database to be reachable")
         .register(registry);
     changesReceived =
         Counter.builder("plank_changes_received")
@@ -100,6 +104,10 @@ public final class PlankMetrics implements AutoCloseable {
 
   public void subscriptionsChanged(int delta) {
     subscriptions.addAndGet(delta);
+  }
+
+  public void parkedChanged(int delta) {
+    parked.addAndGet(delta);
   }
 
   public void changeReceived() {
