@@ -51,7 +51,8 @@ final class CatchUp {
       History history,
       Duration drainTimeout,
       Runnable onDone,
-      Runnable onTimeout) {
+      Runnable onTimeout,
+      Runnable onDrainTimeout) {
     this.subscription = subscription;
     this.table = table;
     this.since = since;
@@ -64,7 +65,13 @@ final class CatchUp {
     this.waiting = new WaitingChanges(subscription.subscriber::tooSlow);
     this.pacer =
         new Pacer(
-            context, subscription.subscriber, drainTimeout, this::active, this::failed, this::done);
+            context,
+            subscription.subscriber,
+            drainTimeout,
+            this::active,
+            this::failed,
+            this::done,
+            onDrainTimeout);
   }
 
   Subscriber subscriber() {

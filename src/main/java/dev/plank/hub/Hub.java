@@ -243,7 +243,8 @@ public final class Hub implements ChangeSink {
               history,
               limits.drainTimeout(),
               this::catchUpDone,
-              () -> timedOut(subscription));
+              () -> timedOut(subscription),
+              () -> metrics.limitHit("drain_timeout"));
     }
     if (index.put(subscription)) metrics.subscriptionsChanged(1);
     subscriber.subscribed(request.id(), table.ref().channel());

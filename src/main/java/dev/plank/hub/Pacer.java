@@ -20,6 +20,7 @@ final class Pacer {
   private final BooleanSupplier active;
   private final Consumer<Throwable> onFailure;
   private final Runnable onInactive;
+  private final Runnable onDrainTimeout; // counts the limit hit
 
   Pacer(
       Context context,
@@ -27,7 +28,9 @@ final class Pacer {
       Duration drainDeadline,
       BooleanSupplier active,
       Consumer<Throwable> onFailure,
-      Runnable onInactive) {
+      Runnable onInactive,
+      Runnable onDrainTimeout) {
+    this.onDrainTimeout = onDrainTimeout;
     this.context = context;
     this.subscriber = subscriber;
     this.drainDeadlineMs = Math.max(1, drainDeadline.toMillis());
@@ -67,6 +70,7 @@ final class Pacer {
             t -> {
               if (settled[0]) return;
               if (active.getAsBoolean()) {
+                onDrainTimeout.run();
                 subscriber.tooSlow();
               } else {
                 // Unsubscribed while its socket stays full: free the read slot now, not when the
