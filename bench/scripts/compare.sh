@@ -11,6 +11,10 @@ port=${PLANK_BENCH_PORT:-8000}
 export DATABASE_URL=postgresql://postgres@127.0.0.1:5432/plank_bench
 # The demo table items on the fresh database (a setting, not --demo: older jars ignore it).
 export PLANK_DEMO=true
+# The bench connects from one address, many times a second: lift the per-client connection caps
+# (older jars ignore the settings). An abuse scenario that wants the defaults overrides them.
+export PLANK_MAX_CONNECTIONS=${PLANK_MAX_CONNECTIONS:-30000}
+export PLANK_MAX_CONNECTIONS_PER_IP=${PLANK_MAX_CONNECTIONS_PER_IP:-30000}
 for i in $(seq 1 "$runs"); do
   for label in before after; do
     jar=$before opts=${BEFORE_JAVA_OPTS:-}

@@ -13,6 +13,12 @@ export type PlankErrorCode =
   | 'unknown_channel'
   | 'bad_filter'
   | 'too_many_subscriptions'
+  /** Over the connection's message or subscribe rate; retry after a back-off. */
+  | 'rate_limited'
+  /** Too many snapshots/replays (or, while the database is down, requests) wait; retry later. */
+  | 'busy'
+  /** The snapshot or replay query ran past the server's PLANK_QUERY_TIMEOUT. */
+  | 'query_timeout'
   /** No reply in time (ping). */
   | 'timeout'
   /** The connection went away before the reply. */

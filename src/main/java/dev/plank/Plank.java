@@ -20,6 +20,7 @@ import dev.plank.db.TableRef;
 import dev.plank.hub.Hub;
 import dev.plank.metrics.PlankMetrics;
 import dev.plank.protocol.v1.V1Protocol;
+import dev.plank.web.ConnectionGuard;
 import dev.plank.web.WebServer;
 import dev.plank.ws.WebSocketEndpoint;
 import io.vertx.core.DeploymentOptions;
@@ -82,7 +83,7 @@ public final class Plank implements AutoCloseable {
             .build();
     // A context of its own: the hub and the change source share one event loop and need no locks.
     LogEntries entries = new LogEntries(settings.maxChangeBytes());
-    ChangeLog changeLog = new ChangeLog(pool, entries);
+    ChangeLog changeLog = new ChangeLog(pool, entries, settings.limits().queryTimeout());
     this.pruneTask =
         new PruneTask(changeLog, settings.logRetention(), settings.logMaxRows(), metrics);
     this.hub =
@@ -92,7 +93,8 @@ public final class Plank implements AutoCloseable {
             settings.maxSubscriptions(),
             changeLog,
             // Replays and snapshots leave half of the pool to REST and the listener's reads.
-            Math.max(1, settings.poolSize() / 2));
+            Math.max(1, settings.poolSize() / 2),
+            settings.limits());
     this.capture =
         new TriggerSource(
             vertx,
@@ -110,11 +112,18 @@ public final class Plank implements AutoCloseable {
             Map.of("/ws", new V1Protocol(hub, json)),
             metrics,
             settings.maxFrameBytes(),
-            settings.maxQueueBytes());
+            settings.maxQueueBytes(),
+            settings.limits());
     ItemsApi items = new ItemsApi(pool, json);
     this.webParts =
         new WebServer.Parts(
-            settings, items, webSocket, metrics, capture::isLive, this::checkDatabase);
+            settings,
+            items,
+            webSocket,
+            metrics,
+            capture::isLive,
+            this::checkDatabase,
+            new ConnectionGuard(settings.limits(), metrics));
   }
 
   /**

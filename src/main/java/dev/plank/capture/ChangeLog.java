@@ -36,10 +36,16 @@ public final class ChangeLog implements History {
 
   private final Pool pool;
   private final LogEntries entries;
+  private final Duration queryTimeout;
 
-  public ChangeLog(Pool pool, LogEntries entries) {
+  /**
+   * @param queryTimeout the {@code statement_timeout} of each query in a read (replays and
+   *     snapshots), so that no client's query holds a pooled connection for long
+   */
+  public ChangeLog(Pool pool, LogEntries entries, Duration queryTimeout) {
     this.pool = pool;
     this.entries = entries;
+    this.queryTimeout = queryTimeout;
   }
 
   @Override
@@ -50,7 +56,8 @@ public final class ChangeLog implements History {
   /** Opens a read of the log (and of captured tables) at one snapshot. */
   @Override
   public Future<HistoryRead> open() {
-    return pool.getConnection().compose(conn -> LogReader.begin(conn, entries, epoch()));
+    return pool.getConnection()
+        .compose(conn -> LogReader.begin(conn, entries, epoch(), queryTimeout));
   }
 
   /**

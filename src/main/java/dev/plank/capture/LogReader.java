@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -45,10 +46,16 @@ final class LogReader implements HistoryRead {
     this.epoch = epoch;
   }
 
-  static Future<HistoryRead> begin(SqlConnection conn, LogEntries entries, String epoch) {
+  static Future<HistoryRead> begin(
+      SqlConnection conn, LogEntries entries, String epoch, Duration queryTimeout) {
     LogReader reader = new LogReader(conn, entries, epoch);
     return conn.query(BEGIN)
         .execute()
+        // A number of milliseconds from the settings, never client text; local to this read.
+        .compose(
+            v ->
+                conn.query("SET LOCAL statement_timeout = " + Math.max(1, queryTimeout.toMillis()))
+                    .execute())
         .compose(v -> conn.query(STATE).execute())
         .map(
             rows -> {

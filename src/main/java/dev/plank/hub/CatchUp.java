@@ -9,6 +9,8 @@ import dev.plank.capture.Position;
 import dev.plank.db.TableInfo;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgException;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +37,7 @@ final class CatchUp {
   private final Pacer pacer;
   private final Context context; // the hub's, which owns every field below
   private final Runnable onDone; // tells the hub a read slot is free
+  private final Runnable onTimeout; // tells the hub the query timed out: the subscription ends
   private HistoryRead read;
   private SnapshotRead snapshot; // a snapshot's, closed when done
   private boolean finished;
@@ -46,18 +49,38 @@ final class CatchUp {
       Position since,
       Context context,
       History history,
-      Runnable onDone) {
+      Duration drainTimeout,
+      Runnable onDone,
+      Runnable onTimeout,
+      Runnable onDrainTimeout) {
     this.subscription = subscription;
     this.table = table;
     this.since = since;
     this.requestId = requestId;
     this.history = history;
     this.onDone = onDone;
+    this.onTimeout = onTimeout;
     this.context = context;
     // The read is far behind the live stream; the client resumes later from its cursor.
     this.waiting = new WaitingChanges(subscription.subscriber::tooSlow);
     this.pacer =
-        new Pacer(context, subscription.subscriber, this::active, this::failed, this::done);
+        new Pacer(
+            context,
+            subscription.subscriber,
+            drainTimeout,
+            this::active,
+            this::failed,
+            this::done,
+            onDrainTimeout);
+  }
+
+  Subscriber subscriber() {
+    return subscription.subscriber;
+  }
+
+  /** False once the subscription was replaced or removed, or its client left: no read needed. */
+  boolean wanted() {
+    return active();
   }
 
   /** A live change for this subscription that arrived while the read runs. */
@@ -93,6 +116,21 @@ final class CatchUp {
 
   private void failed(Throwable err) {
     if (finished) return;
+    if (err instanceof PgException pg && "57014".equals(pg.getSqlState()) && active()) {
+      // statement_timeout (PLANK_QUERY_TIMEOUT): a resync would only run the same query again.
+      subscription.subscriber.rejected(
+          requestId,
+          Refusal.QUERY_TIMEOUT,
+          "the "
+              + (since == null ? "snapshot" : "replay")
+              + " of "
+              + table.ref().channel()
+              + " took longer than the server allows; the subscription was dropped (narrow its"
+              + " filter, or subscribe without a snapshot)");
+      onTimeout.run();
+      done();
+      return;
+    }
     log.warn(
         "Catching up a subscription to {} failed: {}; asking the client to resync",
         table.ref().channel(),

@@ -5,6 +5,7 @@ import dev.plank.capture.Change;
 import dev.plank.capture.ChangeSink;
 import dev.plank.capture.History;
 import dev.plank.capture.OnContext;
+import dev.plank.config.LimitSettings;
 import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import dev.plank.metrics.PlankMetrics;
@@ -12,6 +13,7 @@ import io.vertx.core.Context;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -35,9 +37,14 @@ public final class Hub implements ChangeSink {
   private final int maxSubscriptions;
   private final SubscriptionIndex index = new SubscriptionIndex(); // owned by the hub's context
   private final EncodedChange encoded = new EncodedChange(); // owned by the hub's context
-  // Requests that arrived before the catalog was known or while the listener was not live.
-  private final List<Runnable> parked = new ArrayList<>(); // owned by the hub's context
+  // Requests that arrived before the catalog was known or while the listener was not live, by
+  // connection, in arrival order; at most maxSubscriptions each, dropped when the connection
+  // closes. Owned by the hub's context.
+  private final Map<Subscriber, List<Runnable>> parked = new LinkedHashMap<>();
   private final int maxCatchUps;
+  private final LimitSettings limits;
+  // The catalog as the callers of subscribe see it, to parse filters on their own threads.
+  private volatile Map<String, TableInfo> catalog;
   private final ArrayDeque<CatchUp> catchUpsWaiting = new ArrayDeque<>(); // the hub's context
   private int catchUpsRunning; // owned by the hub's context
   private Map<String, TableInfo> channels; // null until the tables are known; the hub's context
@@ -48,8 +55,10 @@ public final class Hub implements ChangeSink {
       PlankMetrics metrics,
       int maxSubscriptions,
       History history,
-      int maxCatchUps) {
+      int maxCatchUps,
+      LimitSettings limits) {
     this.maxCatchUps = maxCatchUps;
+    this.limits = limits;
     this.context = context;
     this.history = history;
     this.metrics = metrics;
@@ -64,6 +73,7 @@ public final class Hub implements ChangeSink {
   public void tablesReady(List<TableInfo> tables) {
     Map<String, TableInfo> byChannel = new HashMap<>();
     for (TableInfo table : tables) byChannel.put(table.ref().channel(), table);
+    catalog = byChannel;
     context.runOnContext(
         v -> {
           channels = byChannel;
@@ -71,8 +81,14 @@ public final class Hub implements ChangeSink {
         });
   }
 
+  /**
+   * Queues a subscribe onto the hub's context. The costly part, checking the channel and parsing
+   * the filter, runs here on the caller's thread (a connection's event loop), so that a storm of
+   * subscribes cannot take the hub's context from the fan-out.
+   */
   public void subscribe(Subscriber subscriber, SubscribeRequest request) {
-    context.runOnContext(v -> doSubscribe(subscriber, request));
+    Resolved resolved = Resolved.of(catalog, request);
+    context.runOnContext(v -> doSubscribe(subscriber, request, resolved));
   }
 
   public void unsubscribe(Subscriber subscriber, String channel, JsonNode id) {
@@ -81,17 +97,24 @@ public final class Hub implements ChangeSink {
 
   private void doUnsubscribe(Subscriber subscriber, String channel, JsonNode id) {
     assert OnContext.owns(context);
-    if (!parked.isEmpty()) {
+    if (parked.containsKey(subscriber)) {
       // A subscribe that waits for the listener must not overtake this unsubscribe.
-      parked.add(() -> doUnsubscribe(subscriber, channel, id));
+      park(subscriber, id, () -> doUnsubscribe(subscriber, channel, id));
       return;
     }
     if (index.remove(subscriber, TableRef.parse(channel))) metrics.subscriptionsChanged(-1);
     subscriber.unsubscribed(id, TableRef.parse(channel).channel());
   }
 
+  /** Forgets everything of a closed connection: subscriptions, parked and queued requests. */
   public void disconnect(Subscriber subscriber) {
-    context.runOnContext(v -> metrics.subscriptionsChanged(-index.removeAll(subscriber)));
+    context.runOnContext(
+        v -> {
+          List<Runnable> dropped = parked.remove(subscriber);
+          if (dropped != null) metrics.parkedChanged(-dropped.size());
+          catchUpsWaiting.removeIf(c -> c.subscriber() == subscriber);
+          metrics.subscriptionsChanged(-index.removeAll(subscriber));
+        });
   }
 
   @Override
@@ -166,33 +189,25 @@ public final class Hub implements ChangeSink {
         });
   }
 
-  private void doSubscribe(Subscriber subscriber, SubscribeRequest request) {
+  private void doSubscribe(Subscriber subscriber, SubscribeRequest request, Resolved early) {
     assert OnContext.owns(context);
     if (!subscriber.isOpen()) return;
+    // Parsed against the catalog the hub now holds; again only if it was not known then.
+    Resolved resolved =
+        channels == null || (early != null && early.catalog() == channels)
+            ? early
+            : Resolved.of(channels, request);
+    if (resolved != null && resolved.refusal() != null) {
+      subscriber.rejected(request.id(), resolved.refusal(), resolved.message());
+      return;
+    }
     if (channels == null || !live) {
       // Acknowledging now could let a write made after the ack go unseen.
-      parked.add(() -> doSubscribe(subscriber, request));
+      park(subscriber, request.id(), () -> doSubscribe(subscriber, request, resolved));
       return;
     }
-    TableInfo table = channels.get(TableRef.parse(request.channel()).channel());
-    if (table == null) {
-      subscriber.rejected(
-          request.id(),
-          Refusal.UNKNOWN_CHANNEL,
-          "unknown channel '"
-              + request.channel()
-              + "' (captured: "
-              + String.join(", ", channels.keySet().stream().sorted().toList())
-              + ")");
-      return;
-    }
-    Filter filter;
-    try {
-      filter = FilterParser.parse(request.filter(), table);
-    } catch (FilterException e) {
-      subscriber.rejected(request.id(), Refusal.BAD_FILTER, e.getMessage());
-      return;
-    }
+    TableInfo table = resolved.table();
+    Filter filter = resolved.filter();
     if (!index.contains(subscriber, table.ref()) && index.count(subscriber) >= maxSubscriptions) {
       subscriber.rejected(
           request.id(),
@@ -200,8 +215,24 @@ public final class Hub implements ChangeSink {
           "a connection may hold at most " + maxSubscriptions + " subscriptions");
       return;
     }
+    boolean catchUp = request.since() != null || request.snapshot();
+    Subscription previous = index.get(subscriber, table.ref());
+    // Replaced before its read began: it leaves the queue and never opens a transaction.
+    boolean replacesWaiting =
+        previous != null && previous.catchUp != null && catchUpsWaiting.contains(previous.catchUp);
+    if (catchUp
+        && catchUpsRunning >= maxCatchUps
+        && catchUpsWaiting.size() - (replacesWaiting ? 1 : 0) >= limits.maxCatchUpsWaiting()) {
+      metrics.limitHit("catch_up_queue");
+      subscriber.rejected(
+          request.id(),
+          Refusal.BUSY,
+          "too many snapshots and replays are waiting; retry in a few seconds");
+      return;
+    }
+    if (replacesWaiting) catchUpsWaiting.remove(previous.catchUp);
     Subscription subscription = new Subscription(subscriber, table.ref(), request.events(), filter);
-    if (request.since() != null || request.snapshot()) {
+    if (catchUp) {
       subscription.catchUp =
           new CatchUp(
               subscription,
@@ -210,11 +241,43 @@ public final class Hub implements ChangeSink {
               request.since(),
               context,
               history,
-              this::catchUpDone);
+              limits.drainTimeout(),
+              this::catchUpDone,
+              () -> timedOut(subscription),
+              () -> metrics.limitHit("drain_timeout"));
     }
     if (index.put(subscription)) metrics.subscriptionsChanged(1);
     subscriber.subscribed(request.id(), table.ref().channel());
     if (subscription.catchUp != null) startCatchUp(subscription.catchUp);
+  }
+
+  /**
+   * Holds a request until the catalog is known and the listener live: validated first, and at most
+   * PLANK_MAX_SUBSCRIPTIONS per connection, so that a client cannot pile them up while the database
+   * is down.
+   */
+  private void park(Subscriber subscriber, JsonNode id, Runnable r) {
+    List<Runnable> own = parked.computeIfAbsent(subscriber, s -> new ArrayList<>());
+    if (own.size() >= maxSubscriptions) {
+      metrics.limitHit("parked");
+      subscriber.rejected(
+          id,
+          Refusal.BUSY,
+          "the database is unavailable and "
+              + maxSubscriptions
+              + " requests of this connection already wait for it; retry later");
+      return;
+    }
+    own.add(r);
+    metrics.parkedChanged(1);
+  }
+
+  /** A snapshot or replay ran past PLANK_QUERY_TIMEOUT: its subscription ends (it was refused). */
+  private void timedOut(Subscription subscription) {
+    metrics.limitHit("query_timeout");
+    if (subscription.slot >= 0 && index.remove(subscription.subscriber, subscription.table)) {
+      metrics.subscriptionsChanged(-1);
+    }
   }
 
   /** Each catch-up holds a pooled connection while it reads: at most a few run at once. */
@@ -229,16 +292,57 @@ public final class Hub implements ChangeSink {
 
   private void catchUpDone() {
     catchUpsRunning--;
-    CatchUp next = catchUpsWaiting.poll();
-    if (next != null) startCatchUp(next);
+    CatchUp next;
+    while ((next = catchUpsWaiting.poll()) != null) {
+      if (next.wanted()) {
+        startCatchUp(next);
+        return;
+      }
+    }
   }
 
   private void releaseParked() {
     assert OnContext.owns(context);
     if (channels == null || !live || parked.isEmpty()) return;
-    List<Runnable> waiting = new ArrayList<>(parked);
+    List<Runnable> waiting = new ArrayList<>();
+    parked.values().forEach(waiting::addAll);
     parked.clear();
+    metrics.parkedChanged(-waiting.size());
     log.debug("Releasing {} subscribe requests that waited for the listener", waiting.size());
     waiting.forEach(Runnable::run);
+  }
+
+  /**
+   * A subscribe checked against a catalog: its table and filter, or why it is refused. Immutable.
+   */
+  private record Resolved(
+      Map<String, TableInfo> catalog,
+      TableInfo table,
+      Filter filter,
+      Refusal refusal,
+      String message) {
+    /** Null while the catalog is not known. */
+    static Resolved of(Map<String, TableInfo> catalog, SubscribeRequest request) {
+      if (catalog == null) return null;
+      TableInfo table = catalog.get(TableRef.parse(request.channel()).channel());
+      if (table == null) {
+        return new Resolved(
+            catalog,
+            null,
+            null,
+            Refusal.UNKNOWN_CHANNEL,
+            "unknown channel '"
+                + request.channel()
+                + "' (captured: "
+                + String.join(", ", catalog.keySet().stream().sorted().toList())
+                + ")");
+      }
+      try {
+        return new Resolved(
+            catalog, table, FilterParser.parse(request.filter(), table), null, null);
+      } catch (FilterException e) {
+        return new Resolved(catalog, table, null, Refusal.BAD_FILTER, e.getMessage());
+      }
+    }
   }
 }

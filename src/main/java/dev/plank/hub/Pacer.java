@@ -4,6 +4,7 @@ import dev.plank.capture.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -13,22 +14,26 @@ import java.util.function.Consumer;
  * onInactive}.
  */
 final class Pacer {
-  static final long DRAIN_DEADLINE_MS = 30_000;
-
   private final Context context;
+  private final long drainDeadlineMs;
   private final Subscriber subscriber;
   private final BooleanSupplier active;
   private final Consumer<Throwable> onFailure;
   private final Runnable onInactive;
+  private final Runnable onDrainTimeout; // counts the limit hit
 
   Pacer(
       Context context,
       Subscriber subscriber,
+      Duration drainDeadline,
       BooleanSupplier active,
       Consumer<Throwable> onFailure,
-      Runnable onInactive) {
+      Runnable onInactive,
+      Runnable onDrainTimeout) {
+    this.onDrainTimeout = onDrainTimeout;
     this.context = context;
     this.subscriber = subscriber;
+    this.drainDeadlineMs = Math.max(1, drainDeadline.toMillis());
     this.active = active;
     this.onFailure = onFailure;
     this.onInactive = onInactive;
@@ -52,19 +57,20 @@ final class Pacer {
   }
 
   /**
-   * Runs {@code next} once the client has room. A client that makes none within {@link
-   * #DRAIN_DEADLINE_MS} is cut as a slow consumer: it must not hold a pooled connection and an open
-   * snapshot for ever.
+   * Runs {@code next} once the client has room. A client that makes none within the drain deadline
+   * (PLANK_DRAIN_TIMEOUT) is cut as a slow consumer: a client that does not read must not hold one
+   * of the few read slots (a pooled connection and an open snapshot) while others wait.
    */
   void afterDrain(Runnable next) {
     Vertx vertx = context.owner();
     boolean[] settled = {false}; // owned by the hub's context, like the timer and the step
     long deadline =
         vertx.setTimer(
-            DRAIN_DEADLINE_MS,
+            drainDeadlineMs,
             t -> {
               if (settled[0]) return;
               if (active.getAsBoolean()) {
+                onDrainTimeout.run();
                 subscriber.tooSlow();
               } else {
                 // Unsubscribed while its socket stays full: free the read slot now, not when the

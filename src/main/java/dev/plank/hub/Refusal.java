@@ -4,5 +4,9 @@ package dev.plank.hub;
 public enum Refusal {
   UNKNOWN_CHANNEL,
   BAD_FILTER,
-  TOO_MANY_SUBSCRIPTIONS
+  TOO_MANY_SUBSCRIPTIONS,
+  /** Too many snapshots and replays wait for a read slot: retry later. */
+  BUSY,
+  /** The snapshot or replay query ran past PLANK_QUERY_TIMEOUT: the subscription is dropped. */
+  QUERY_TIMEOUT
 }

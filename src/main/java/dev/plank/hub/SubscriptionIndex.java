@@ -31,6 +31,12 @@ final class SubscriptionIndex {
     return own == null ? 0 : own.size();
   }
 
+  /** The subscriber's subscription to the channel, or null. */
+  Subscription get(Subscriber subscriber, TableRef table) {
+    Map<TableRef, Subscription> own = bySubscriber.get(subscriber);
+    return own == null ? null : own.get(table);
+  }
+
   boolean contains(Subscriber subscriber, TableRef table) {
     Map<TableRef, Subscription> own = bySubscriber.get(subscriber);
     return own != null && own.containsKey(table);

@@ -8,6 +8,8 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Plank's counters and gauges, exported in Prometheus text format at {@code /metrics}. */
@@ -16,6 +18,7 @@ public final class PlankMetrics implements AutoCloseable {
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger connections = new AtomicInteger();
   private final AtomicInteger subscriptions = new AtomicInteger();
+  private final AtomicInteger parked = new AtomicInteger();
   private final Counter changesReceived;
   private final Counter messagesSent;
   private final Counter listenerReconnects;
@@ -23,6 +26,7 @@ public final class PlankMetrics implements AutoCloseable {
   private final Counter changesWithheld;
   private final Counter changesPruned;
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+  private final Map<String, Counter> limitHits = new ConcurrentHashMap<>();
 
   public PlankMetrics() {
     Gauge.builder("plank_connections", connections, AtomicInteger::get)
@@ -30,6 +34,9 @@ public final class PlankMetrics implements AutoCloseable {
         .register(registry);
     Gauge.builder("plank_subscriptions", subscriptions, AtomicInteger::get)
         .description("Active channel subscriptions over all connections")
+        .register(registry);
+    Gauge.builder("plank_parked_requests", parked, AtomicInteger::get)
+        .description("Subscribe and unsubscribe requests waiting for the database to be reachable")
         .register(registry);
     changesReceived =
         Counter.builder("plank_changes_received")
@@ -63,6 +70,30 @@ public final class PlankMetrics implements AutoCloseable {
     gcMetrics.bindTo(registry);
   }
 
+  /**
+   * A client ran into a limit ({@code plank_limit_hits_total{limit="..."}}); {@code limit} is one
+   * of a few fixed names, never client input.
+   */
+  public void limitHit(String limit) {
+    limitHits
+        .computeIfAbsent(
+            limit,
+            name ->
+                Counter.builder("plank_limit_hits")
+                    .description("Times a client ran into a limit, by limit")
+                    .tag("limit", name)
+                    .register(registry))
+        .increment();
+  }
+
+  /** A configured limit, as {@code plank_limit{limit="..."}}, so dashboards can show headroom. */
+  public void limitConfigured(String limit, double value) {
+    Gauge.builder("plank_limit", () -> value)
+        .description("Configured limits, by limit (durations in seconds)")
+        .tag("limit", limit)
+        .register(registry);
+  }
+
   public void connectionOpened() {
     connections.incrementAndGet();
   }
@@ -73,6 +104,10 @@ public final class PlankMetrics implements AutoCloseable {
 
   public void subscriptionsChanged(int delta) {
     subscriptions.addAndGet(delta);
+  }
+
+  public void parkedChanged(int delta) {
+    parked.addAndGet(delta);
   }
 
   public void changeReceived() {

@@ -6,6 +6,7 @@ import dev.plank.api.Problem;
 import dev.plank.config.Settings;
 import dev.plank.metrics.PlankMetrics;
 import dev.plank.ws.WebSocketEndpoint;
+import io.netty.channel.Channel;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpConnection;
@@ -13,9 +14,12 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -30,6 +34,9 @@ import org.slf4j.LoggerFactory;
 public final class WebServer extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(WebServer.class);
   private static final long READY_TIMEOUT_MS = 2_000;
+  // How long a client refused for a connection limit should wait; connections free up as others
+  // leave, so a few seconds, with the client's own backoff on top.
+  private static final String RETRY_AFTER_SECONDS = "5";
 
   /** What the server needs from the rest of the node. */
   public record Parts(
@@ -38,9 +45,13 @@ public final class WebServer extends VerticleBase {
       WebSocketEndpoint webSocket,
       PlankMetrics metrics,
       BooleanSupplier listenerLive,
-      Supplier<Future<Void>> databaseCheck) {}
+      Supplier<Future<Void>> databaseCheck,
+      ConnectionGuard guard) {}
 
   private final Parts parts;
+  private final ClientAddress clientAddress = new ClientAddress();
+  // This instance's connections: each is served on this instance's event loop, which owns the map.
+  private final Map<HttpConnection, ConnectionDeadline> deadlines = new HashMap<>();
   private HttpServer server;
 
   public WebServer(Parts parts) {
@@ -65,8 +76,13 @@ public final class WebServer extends VerticleBase {
             // that (and its contexts cost memory per connection), so it is not offered.
             .setPerMessageWebSocketCompressionSupported(false)
             .setPerFrameWebSocketCompressionSupported(false)
-            .setCompressionSupported(true);
-    server = vertx.createHttpServer(options).requestHandler(router());
+            .setCompressionSupported(true)
+            // Without h2c, an HTTP/1 connection is set up as soon as it is accepted, not when
+            // its first bytes arrive: a connection that never sends a byte is then counted and
+            // gets its header deadline too.
+            .setHttp2ClearTextEnabled(false);
+    server =
+        vertx.createHttpServer(options).connectionHandler(this::connected).requestHandler(router());
     return server.listen();
   }
 
@@ -75,8 +91,43 @@ public final class WebServer extends VerticleBase {
     return server == null ? Future.succeededFuture() : server.close();
   }
 
+  /**
+   * A TCP connection was accepted: one over PLANK_MAX_HTTP_CONNECTIONS is closed at once, before it
+   * can hold a descriptor; every other one gets its deadlines ({@link ConnectionDeadline}).
+   */
+  private void connected(HttpConnection connection) {
+    if (!parts.guard().acceptHttp()) {
+      connection.close();
+      return;
+    }
+    Channel channel = ((ConnectionBase) connection).channel();
+    ConnectionDeadline deadline =
+        new ConnectionDeadline(channel, parts.settings().limits(), parts.metrics()::limitHit);
+    deadlines.put(connection, deadline);
+    channel
+        .closeFuture()
+        .addListener(
+            f -> {
+              deadlines.remove(connection);
+              parts.guard().httpClosed();
+            });
+    deadline.start();
+  }
+
   private Router router() {
     Router router = Router.router(vertx);
+    router
+        .route()
+        .order(Integer.MIN_VALUE)
+        .handler(
+            ctx -> {
+              ConnectionDeadline deadline = deadlines.get(ctx.request().connection());
+              if (deadline != null) {
+                deadline.request(ctx.request());
+                ctx.addEndHandler(v -> deadline.responseEnded());
+              }
+              ctx.next();
+            });
     for (String path : parts.webSocket().paths()) {
       router.get(path).handler(ctx -> upgrade(ctx, path));
     }
@@ -99,11 +150,29 @@ public final class WebServer extends VerticleBase {
       Problem.send(ctx, 400, path + " expects a WebSocket upgrade request");
       return;
     }
+    String address = clientAddress.of(ctx.request());
+    String refused = parts.guard().admitWebSocket(address);
+    if (refused != null) {
+      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
+      Problem.send(ctx, 503, refused);
+      return;
+    }
     HttpConnection connection = ctx.request().connection();
+    ConnectionDeadline deadline = deadlines.get(connection);
+    Channel channel = ((ConnectionBase) connection).channel();
     ctx.request()
         .toWebSocket()
-        .onSuccess(ws -> parts.webSocket().accept(path, ws, connection))
-        .onFailure(err -> log.debug("WebSocket upgrade failed: {}", err.getMessage()));
+        .onSuccess(
+            ws -> {
+              if (deadline != null) deadline.upgraded();
+              channel.closeFuture().addListener(f -> parts.guard().webSocketClosed(address));
+              parts.webSocket().accept(path, ws, connection);
+            })
+        .onFailure(
+            err -> {
+              parts.guard().webSocketClosed(address);
+              log.debug("WebSocket upgrade failed: {}", err.getMessage());
+            });
   }
 
   private void ready(RoutingContext ctx) {

@@ -1,5 +1,6 @@
 package dev.plank.ws;
 
+import dev.plank.config.LimitSettings;
 import dev.plank.metrics.PlankMetrics;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.EventExecutor;
@@ -29,6 +30,7 @@ public final class WebSocketEndpoint {
   private final PlankMetrics metrics;
   private final int maxMessageBytes;
   private final long maxQueueBytes;
+  private final LimitSettings limits;
   private final Set<WsConnection> connections = ConcurrentHashMap.newKeySet(); // any event loop
   private final Map<EventExecutor, LoopWriter> writers = new ConcurrentHashMap<>(); // per loop
 
@@ -36,7 +38,9 @@ public final class WebSocketEndpoint {
       Map<String, WsHandler.Factory> handlers,
       PlankMetrics metrics,
       int maxMessageBytes,
-      long maxQueueBytes) {
+      long maxQueueBytes,
+      LimitSettings limits) {
+    this.limits = limits;
     this.handlers = new LinkedHashMap<>(handlers);
     this.maxMessageBytes = maxMessageBytes;
     this.maxQueueBytes = maxQueueBytes;
@@ -60,7 +64,14 @@ public final class WebSocketEndpoint {
     LoopWriter writer = writers.computeIfAbsent(channel.eventLoop(), LoopWriter::new);
     WsConnection connection =
         new WsConnection(
-            ws, channel, maxMessageBytes, maxQueueBytes, writer, metrics::slowConsumerClosed);
+            ws,
+            channel,
+            maxMessageBytes,
+            maxQueueBytes,
+            writer,
+            metrics::slowConsumerClosed,
+            limits,
+            metrics::limitHit);
     connections.add(connection);
     metrics.connectionOpened();
     connection.start(

@@ -1,5 +1,6 @@
 package dev.plank.ws;
 
+import dev.plank.config.LimitSettings;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -8,6 +9,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +30,15 @@ public final class WsConnection {
   private final SessionOutbox outbox;
   private final Runnable onSlowConsumer;
   private final AtomicBoolean cutOff = new AtomicBoolean(); // closed as a slow consumer
+  private final LimitSettings limits;
+  private final Consumer<String> onLimit; // counts a limit hit by name
+  // Rate limits, owned by the connection's event loop: checked before a message is parsed, so a
+  // flood costs a counter, not work on the hub.
+  private final TokenBucket frames;
+  private final TokenBucket operations;
+  private int frameStrikes; // refusals since the client was last under its rate
+  private int operationStrikes;
+  private boolean discarding; // the rest of a refused fragmented message is dropped
   private WsHandler handler; // set once by start, on the connection's event loop
   private volatile boolean open = true; // written on the connection's event loop, read by the hub
   private volatile long lastHeardNanos = System.nanoTime(); // any frame from the client
@@ -39,8 +50,15 @@ public final class WsConnection {
       int maxMessageBytes,
       long maxQueueBytes,
       LoopWriter writer,
-      Runnable onSlowConsumer) {
+      Runnable onSlowConsumer,
+      LimitSettings limits,
+      Consumer<String> onLimit) {
     this.ws = ws;
+    this.limits = limits;
+    this.onLimit = onLimit;
+    long now = System.nanoTime();
+    this.frames = new TokenBucket(limits.messageRate(), limits.messageBurst(), now);
+    this.operations = new TokenBucket(limits.subscribeRate(), limits.subscribeBurst(), now);
     this.inbound = new InboundMessage(maxMessageBytes);
     this.outbox = new SessionOutbox(channel, writer, maxQueueBytes, this::tooSlow);
     this.channel = channel;
@@ -132,6 +150,61 @@ public final class WsConnection {
   }
 
   /**
+   * Takes a token for a subscribe or unsubscribe (or any operation that costs the hub work); false
+   * when the client is over {@code PLANK_SUBSCRIBE_RATE}, and then the caller refuses it. On the
+   * connection's event loop.
+   */
+  public boolean allowOperation() {
+    long now = System.nanoTime();
+    if (operations.isFull(now)) operationStrikes = 0;
+    if (operations.tryTake(now)) return true;
+    onLimit.accept("subscribe_rate");
+    if (++operationStrikes > limits.rateLimitStrikes()) rateLimitClose();
+    return false;
+  }
+
+  /** The refusal text for an operation over {@link #allowOperation}'s rate. */
+  public String operationRateMessage() {
+    return "more than "
+        + limits.subscribeRate()
+        + " subscribe/unsubscribe requests a second; slow down";
+  }
+
+  /**
+   * Every frame but a Close takes a token, pings included: a flood of cheap messages still costs
+   * the event loop it shares with other clients (and perhaps with the hub). A refused message gets
+   * the protocol's refusal; one that keeps coming closes the connection with 1008.
+   */
+  private boolean admit(WebSocketFrame frame) {
+    long now = System.nanoTime();
+    if (frames.isFull(now)) frameStrikes = 0;
+    if (frames.tryTake(now)) return true;
+    onLimit.accept("message_rate");
+    if (++frameStrikes > limits.rateLimitStrikes()) {
+      rateLimitClose();
+      return false;
+    }
+    if (frame.isText() || frame.isBinary() || frame.isContinuation()) {
+      boolean whole = !frame.isContinuation() && frame.isFinal();
+      if (!discarding) {
+        handler.onRateLimited(
+            whole && frame.isText() ? frame.textData() : null,
+            "more than " + limits.messageRate() + " messages a second; slow down");
+      }
+      inbound.start(false); // drops what was assembled of this message
+      discarding = !frame.isFinal();
+    }
+    return false;
+  }
+
+  private void rateLimitClose() {
+    if (!open || !cutOff.compareAndSet(false, true)) return;
+    onLimit.accept("rate_limit_close");
+    log.debug("Closing a WebSocket that kept sending over its rate");
+    close((short) 1008, "rate limited");
+  }
+
+  /**
    * Assembles messages from frames ourselves: Vert.x drops an over-long message silently, while a
    * client deserves a 1009 close that says why.
    */
@@ -142,7 +215,13 @@ public final class WsConnection {
       outbox.close();
       return;
     }
+    if (cutOff.get() || !admit(frame)) return;
     if (!frame.isText() && !frame.isBinary() && !frame.isContinuation()) return;
+    if (discarding) {
+      // The rest of a message whose start was refused.
+      discarding = !frame.isFinal();
+      return;
+    }
     if (!frame.isContinuation()) inbound.start(frame.isText());
     if (!inbound.append(frame.binaryData())) {
       close((short) 1009, "message too big (limit " + inbound.limit() + " bytes)");

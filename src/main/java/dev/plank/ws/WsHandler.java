@@ -11,6 +11,13 @@ public interface WsHandler {
 
   void onBinary(Buffer message);
 
+  /**
+   * A message refused for the connection's rate, not parsed or acted on: the protocol says so.
+   *
+   * @param text the message when it came whole as one text frame (to echo its id), else null
+   */
+  void onRateLimited(String text, String reason);
+
   /** The connection closed; nothing written from now on reaches the client. */
   void onClose();
 

@@ -39,7 +39,14 @@ class HubIsolationTest {
   @Test
   void aThrowingSubscriberDoesNotStopDeliveryToTheOthers() throws Exception {
     Context context = vertx.getOrCreateContext();
-    Hub hub = new Hub(context, metrics, 10, null, 1);
+    Hub hub =
+        new Hub(
+            context,
+            metrics,
+            10,
+            null,
+            1,
+            dev.plank.config.Settings.of(java.util.Map.of()).limits());
     hub.tablesReady(List.of(new TableInfo(ITEMS, Map.of("id", ColumnType.NUMBER), List.of("id"))));
     context.runOnContext(v -> hub.listenerUp());
 

@@ -31,7 +31,15 @@ class FuzzTest {
 
   @BeforeAll
   static void start() {
-    plank = TestPlank.start(FuzzTest.class);
+    // Thousands of messages as fast as possible: what is tested is parsing, not the rate limits.
+    plank =
+        TestPlank.start(
+            FuzzTest.class,
+            java.util.Map.of(
+                "PLANK_MESSAGE_RATE", "1000000",
+                "PLANK_MESSAGE_BURST", "1000000",
+                "PLANK_SUBSCRIBE_RATE", "1000000",
+                "PLANK_SUBSCRIBE_BURST", "1000000"));
   }
 
   @AfterAll

@@ -10,7 +10,10 @@ enum ErrorCode {
   UNKNOWN_ACTION,
   UNKNOWN_CHANNEL,
   BAD_FILTER,
-  TOO_MANY_SUBSCRIPTIONS;
+  TOO_MANY_SUBSCRIPTIONS,
+  RATE_LIMITED,
+  BUSY,
+  QUERY_TIMEOUT;
 
   /** As the wire spells it, {@code bad_filter}; the same under every default locale. */
   String wireName() {
@@ -22,6 +25,8 @@ enum ErrorCode {
       case UNKNOWN_CHANNEL -> UNKNOWN_CHANNEL;
       case BAD_FILTER -> BAD_FILTER;
       case TOO_MANY_SUBSCRIPTIONS -> TOO_MANY_SUBSCRIPTIONS;
+      case BUSY -> BUSY;
+      case QUERY_TIMEOUT -> QUERY_TIMEOUT;
     };
   }
 }

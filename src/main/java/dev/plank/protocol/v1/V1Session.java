@@ -47,6 +47,11 @@ final class V1Session implements WsHandler, Subscriber {
     }
     try {
       Request request = reader.read(message);
+      if ((request instanceof Request.Subscribe || request instanceof Request.Unsubscribe)
+          && !connection.allowOperation()) {
+        error(requestId(message), ErrorCode.RATE_LIMITED, connection.operationRateMessage());
+        return;
+      }
       if (request instanceof Request.Subscribe s) {
         hub.subscribe(this, s.request());
       } else if (request instanceof Request.Unsubscribe u) {
@@ -57,6 +62,25 @@ final class V1Session implements WsHandler, Subscriber {
     } catch (RequestException e) {
       error(e.id(), e.code(), e.getMessage());
     }
+  }
+
+  @Override
+  public void onRateLimited(String text, String reason) {
+    JsonNode id = null;
+    if (text != null) {
+      try {
+        id = requestId(json.readTree(text));
+      } catch (JsonProcessingException e) {
+        // no id to echo
+      }
+    }
+    error(id, ErrorCode.RATE_LIMITED, reason);
+  }
+
+  /** The request's id when it has a valid one, to echo in a refusal. */
+  private static JsonNode requestId(JsonNode message) {
+    JsonNode id = message == null ? null : message.get("id");
+    return id != null && (id.isTextual() || id.isNumber()) ? id : null;
   }
 
   @Override
