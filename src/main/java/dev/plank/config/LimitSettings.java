@@ -22,7 +22,7 @@ import java.util.List;
  *     which the connection is closed with 1008
  * @param maxCatchUpsWaiting snapshots and replays queued for a read slot; a subscribe beyond gets
  *     {@code busy}
- * @param drainTimeout time a snapshot or replay waits for its client to read before the client is
+ * @param stallTimeout time a snapshot or replay waits for its client to read before the client is
  *     closed as a slow consumer and the slot is freed
  * @param queryTimeout {@code statement_timeout} of snapshot and replay queries
  */
@@ -38,7 +38,7 @@ public record LimitSettings(
     int subscribeBurst,
     int rateLimitStrikes,
     int maxCatchUpsWaiting,
-    Duration drainTimeout,
+    Duration stallTimeout,
     Duration queryTimeout) {
   public static final String MAX_CONNECTIONS = "PLANK_MAX_CONNECTIONS";
   public static final String MAX_CONNECTIONS_PER_IP = "PLANK_MAX_CONNECTIONS_PER_IP";
@@ -51,7 +51,7 @@ public record LimitSettings(
   public static final String SUBSCRIBE_BURST = "PLANK_SUBSCRIBE_BURST";
   public static final String RATE_LIMIT_STRIKES = "PLANK_RATE_LIMIT_STRIKES";
   public static final String MAX_CATCHUPS_WAITING = "PLANK_MAX_CATCHUPS_WAITING";
-  public static final String DRAIN_TIMEOUT = "PLANK_DRAIN_TIMEOUT";
+  public static final String STALL_TIMEOUT = "PLANK_STALL_TIMEOUT";
   public static final String QUERY_TIMEOUT = "PLANK_QUERY_TIMEOUT";
 
   /** Every variable this record reads. */
@@ -68,7 +68,7 @@ public record LimitSettings(
           SUBSCRIBE_BURST,
           RATE_LIMIT_STRIKES,
           MAX_CATCHUPS_WAITING,
-          DRAIN_TIMEOUT,
+          STALL_TIMEOUT,
           QUERY_TIMEOUT);
 
   static LimitSettings load(Source s) {
@@ -87,7 +87,7 @@ public record LimitSettings(
         s.integer(SUBSCRIBE_BURST, 100, 1, 1_000_000),
         s.integer(RATE_LIMIT_STRIKES, 50, 1, 1_000_000),
         s.integer(MAX_CATCHUPS_WAITING, 1_000, 0, 1_000_000),
-        s.duration(DRAIN_TIMEOUT, "5s", Duration.ofMillis(100)),
+        s.duration(STALL_TIMEOUT, "5s", Duration.ofMillis(100)),
         s.duration(QUERY_TIMEOUT, "30s", Duration.ofMillis(100)));
   }
 }

@@ -49,7 +49,7 @@ final class CatchUp {
       Position since,
       Context context,
       History history,
-      Duration drainTimeout,
+      Duration stallTimeout,
       Runnable onDone,
       Runnable onTimeout,
       Runnable onDrainTimeout) {
@@ -67,7 +67,7 @@ final class CatchUp {
         new Pacer(
             context,
             subscription.subscriber,
-            drainTimeout,
+            stallTimeout,
             this::active,
             this::failed,
             this::done,

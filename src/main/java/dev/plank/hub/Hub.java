@@ -241,10 +241,10 @@ public final class Hub implements ChangeSink {
               request.since(),
               context,
               history,
-              limits.drainTimeout(),
+              limits.stallTimeout(),
               this::catchUpDone,
               () -> timedOut(subscription),
-              () -> metrics.limitHit("drain_timeout"));
+              () -> metrics.limitHit("stall_timeout"));
     }
     if (index.put(subscription)) metrics.subscriptionsChanged(1);
     subscriber.subscribed(request.id(), table.ref().channel());

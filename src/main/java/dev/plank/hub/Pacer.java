@@ -58,7 +58,7 @@ final class Pacer {
 
   /**
    * Runs {@code next} once the client has room. A client that makes none within the drain deadline
-   * (PLANK_DRAIN_TIMEOUT) is cut as a slow consumer: a client that does not read must not hold one
+   * (PLANK_STALL_TIMEOUT) is cut as a slow consumer: a client that does not read must not hold one
    * of the few read slots (a pooled connection and an open snapshot) while others wait.
    */
   void afterDrain(Runnable next) {

@@ -28,7 +28,7 @@ public final class ConnectionGuard {
     metrics.limitConfigured("message_rate", limits.messageRate());
     metrics.limitConfigured("subscribe_rate", limits.subscribeRate());
     metrics.limitConfigured("catch_up_queue", limits.maxCatchUpsWaiting());
-    metrics.limitConfigured("drain_timeout", seconds(limits.drainTimeout().toMillis()));
+    metrics.limitConfigured("stall_timeout", seconds(limits.stallTimeout().toMillis()));
     metrics.limitConfigured("query_timeout", seconds(limits.queryTimeout().toMillis()));
   }
 

@@ -46,7 +46,7 @@ class CatchUpLimitsTest {
 
   @Test
   void aClientThatDoesNotReadLosesItsSnapshotSlotAtTheDrainDeadline() throws Exception {
-    try (TestPlank plank = start(Map.of("PLANK_DRAIN_TIMEOUT", "1s"));
+    try (TestPlank plank = start(Map.of("PLANK_STALL_TIMEOUT", "1s"));
         RawWsClient stalled = holdTheSlot(plank);
         WsClient reader = WsClient.connect(plank.wsUrl())) {
       long start = System.nanoTime();
@@ -57,7 +57,7 @@ class CatchUpLimitsTest {
       assertThat(page.path("last").asBoolean()).isTrue();
       // Well before the 30 s a stalled reader held a slot for.
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
-      plank.awaitMetric("plank_limit_hits_total{limit=\"drain_timeout\"}", 1);
+      plank.awaitMetric("plank_limit_hits_total{limit=\"stall_timeout\"}", 1);
       assertThat(stalled.serverClosed(Duration.ofSeconds(5))).isTrue();
     }
   }
@@ -65,7 +65,7 @@ class CatchUpLimitsTest {
   @Test
   void theQueueForReadSlotsIsBoundedAndAReplacedSubscriptionLeavesIt() throws Exception {
     try (TestPlank plank =
-            start(Map.of("PLANK_DRAIN_TIMEOUT", "60s", "PLANK_MAX_CATCHUPS_WAITING", "1"));
+            start(Map.of("PLANK_STALL_TIMEOUT", "60s", "PLANK_MAX_CATCHUPS_WAITING", "1"));
         WsClient queued = WsClient.connect(plank.wsUrl());
         WsClient refused = WsClient.connect(plank.wsUrl())) {
       RawWsClient stalled = holdTheSlot(plank);
