@@ -38,7 +38,8 @@ public final class WebServer extends VerticleBase {
       WebSocketEndpoint webSocket,
       PlankMetrics metrics,
       BooleanSupplier listenerLive,
-      Supplier<Future<Void>> databaseCheck) {}
+      Supplier<Future<Void>> databaseCheck,
+      BooleanSupplier draining) {}
 
   private final Parts parts;
   private HttpServer server;
@@ -99,6 +100,12 @@ public final class WebServer extends VerticleBase {
       Problem.send(ctx, 400, path + " expects a WebSocket upgrade request");
       return;
     }
+    if (parts.draining().getAsBoolean()) {
+      // The client (or its balancer) tries another node; this one is about to stop.
+      ctx.response().putHeader("retry-after", "1");
+      Problem.send(ctx, 503, "this node is draining: connect to another one");
+      return;
+    }
     HttpConnection connection = ctx.request().connection();
     ctx.request()
         .toWebSocket()
@@ -107,6 +114,11 @@ public final class WebServer extends VerticleBase {
   }
 
   private void ready(RoutingContext ctx) {
+    if (parts.draining().getAsBoolean()) {
+      // Out of rotation at once, whatever the database says: the node is going away.
+      json(ctx, 503, "{\"status\":\"draining\"}");
+      return;
+    }
     boolean listener = parts.listenerLive().getAsBoolean();
     parts
         .databaseCheck()
