@@ -90,6 +90,11 @@ export interface PlankOptions {
   dedupeWindow?: number;
   /** The WebSocket class to use; default the global `WebSocket`. */
   WebSocket?: new (url: string) => WebSocket;
+  /**
+   * Several server URLs (the nodes of a cluster), used when `url` is not given: the client starts
+   * at a random one and, on each reconnect, moves to another one picked at random.
+   */
+  urls?: Array<string | URL>;
 }
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
@@ -140,12 +145,14 @@ export declare class Subscription<Row = Record<string, unknown>> {
 export declare class Plank {
   /**
    * @param url `ws(s)://host:port/ws` or the server's `http(s)://` base URL; in a browser,
-   *   defaults to the page's own server.
+   *   defaults to the page's own server. Several URLs (the nodes of a cluster) as an array.
    */
-  constructor(url?: string | URL, options?: PlankOptions);
-  /** The WebSocket URL in use. */
+  constructor(url?: string | URL | Array<string | URL>, options?: PlankOptions);
+  /** The WebSocket URL of the current (or next) connection. */
   readonly url: string;
-  readonly options: Required<Omit<PlankOptions, 'WebSocket'>> & Pick<PlankOptions, 'WebSocket'>;
+  /** Every server URL, as WebSocket URLs. */
+  readonly urls: readonly string[];
+  readonly options: Required<Omit<PlankOptions, 'WebSocket' | 'urls'>> & Pick<PlankOptions, 'WebSocket'>;
   readonly state: ConnectionState;
 
   on<E extends keyof PlankEvents>(event: E, listener: (detail: PlankEvents[E]) => void): () => void;

@@ -15,6 +15,9 @@
  * What it does for the application:
  * - reconnects with exponential back-off and jitter, and resubscribes every channel, whatever
  *   ended the connection (a network failure, a server restart, a 1008 "slow consumer" close);
+ *   a draining node's 1012 "service restart" is followed at once (within a short random spread);
+ * - given several URLs (the nodes of a cluster), starts at a random one and moves to another,
+ *   picked at random, on each reconnect, so a dead node's clients spread over the others;
  * - resumes from each channel's last cursor when the server supports it, and otherwise emits
  *   `resync` once the channel is live again, so the app reloads its state over REST (a
  *   subscription made with `snapshot: true` gets a fresh snapshot instead);
@@ -35,6 +38,8 @@
 export const PROTOCOL_VERSION = 1;
 
 const CHANGE_TYPES = new Set(['INSERT', 'UPDATE', 'DELETE']);
+/** The close code of a node that drains (shutdown, rolling restart): reconnect now, elsewhere. */
+const SERVICE_RESTART = 1012;
 const OPEN = 1; // WebSocket.OPEN, the same in every implementation
 
 const DEFAULTS = Object.freeze({
@@ -447,9 +452,12 @@ export class Subscription {
  */
 export class Plank {
   /**
-   * @param {string|URL} [url] `ws(s)://host:port/ws` or the server's `http(s)://` base URL;
-   *   in a browser, defaults to the page's own server.
+   * @param {string|URL|Array<string|URL>} [url] `ws(s)://host:port/ws` or the server's
+   *   `http(s)://` base URL; in a browser, defaults to the page's own server. Several URLs (the
+   *   nodes of a cluster) may be given as an array, or as `options.urls`.
    * @param {object} [options]
+   * @param {Array<string|URL>} [options.urls] Several server URLs: the client starts at a random
+   *   one and, on each reconnect, moves to another one picked at random.
    * @param {boolean} [options.resume=true] On reconnect, ask the server to replay what was
    *   missed (`since`: the channel's last cursor). A server without resume support refuses it;
    *   the client then resubscribes without it and emits `resync` instead.
@@ -465,8 +473,14 @@ export class Plank {
    * @param {typeof WebSocket} [options.WebSocket] The WebSocket class (default: the global one).
    */
   constructor(url, options = {}) {
-    this.url = websocketUrl(url);
+    const given = Array.isArray(url) ? url : url == null && options.urls ? options.urls : [url];
+    if (!Array.isArray(given) || given.length === 0) throw new TypeError('Plank needs at least one server URL');
+    /** Every server URL, as WebSocket URLs. */
+    this.urls = Object.freeze(given.map(websocketUrl));
+    /** The URL of the current (or next) connection. */
+    this.url = this.urls[Math.floor(Math.random() * this.urls.length)];
     this.options = { ...DEFAULTS, ...options };
+    delete this.options.urls;
     this._WebSocket = options.WebSocket ?? globalThis.WebSocket;
     if (typeof this._WebSocket !== 'function') {
       throw new TypeError(
@@ -676,15 +690,31 @@ export class Plank {
     this._emit('open', {});
   }
 
-  /** @internal Any end of the socket that the user did not ask for: schedule a reconnect. */
+  /**
+   * @internal Any end of the socket that the user did not ask for: schedule a reconnect, to
+   * another of the URLs when there are several. A draining node (1012) is left at once: its
+   * clients reconnect within a short random spread (up to `minDelay`/4), without back-off.
+   */
   _onSocketClosed(code, reason) {
     this._detach();
     this._failPending(new PlankError('disconnected', 'the connection closed before the reply'));
     if (this._closedByUser) return;
-    const delay = this._backoff(this._attempt++);
+    this._nextUrl();
+    const delay = code === SERVICE_RESTART
+      ? Math.round((Math.random() * this.options.minDelay) / 4)
+      : this._backoff(this._attempt++);
     this.state = 'closed';
     this._emit('closed', { code, reason: reason ?? '', retryIn: delay });
     this._retryTimer = setTimeout(() => this._connect(), delay);
+  }
+
+  /**
+   * @internal Another URL, picked at random among the others: the clients of a node that went
+   * away spread over the rest instead of all moving to the same next one.
+   */
+  _nextUrl() {
+    const others = this.urls.filter((u) => u !== this.url);
+    if (others.length > 0) this.url = others[Math.floor(Math.random() * others.length)];
   }
 
   /** @internal Drops the current socket (if any) without closing it. */

@@ -398,6 +398,68 @@ test('a 1008 slow-consumer close is a drop like any other: reconnect at once, re
   plank.close();
 });
 
+test('a 1012 service restart (a draining node) reconnects at once, not after the back-off, and resumes', async () => {
+  // A back-off of at least 2 s after failures: a 1012 must not wait for it.
+  const { plank, socket } = await connected({ minDelay: 4000, maxDelay: 8000 });
+  plank._attempt = 3;
+  const closed = [];
+  plank.on('closed', (d) => closed.push(d));
+  const got = [];
+  plank.subscribe('items', (c) => got.push(c.seq));
+  socket.receive({ type: 'subscribed', id: socket.last('subscribe').id, channel: 'items' });
+  socket.receive(change(1));
+  plank._attempt = 3; // as if the server had failed three times before
+  socket.drop(1012, 'service restart');
+  assert.equal(closed[0].code, 1012);
+  assert.ok(closed[0].retryIn <= 1000, `at most minDelay/4, not the back-off (${closed[0].retryIn})`);
+  assert.equal(plank._attempt, 3, 'a drain is no failure: the back-off does not grow');
+  await until(() => FakeSocket.sockets.length === 2, 3000);
+  const second = FakeSocket.sockets[1];
+  second.open();
+  const request = second.last('subscribe');
+  assert.equal(request.since, '1.900');
+  second.receive({ type: 'subscribed', id: request.id, channel: 'items' });
+  for (const seq of [1, 2]) second.receive(change(seq));
+  assert.deepEqual(got, [1, 2]);
+  plank.close();
+});
+
+test('several URLs: starts at one of them, and each reconnect moves to another one at random', async () => {
+  FakeSocket.sockets = [];
+  const urls = ['ws://a/ws', 'http://b:8000', 'ws://c/ws'];
+  const plank = new Plank(urls, { WebSocket: FakeSocket, minDelay: 1, maxDelay: 2, heartbeat: 0 });
+  assert.deepEqual(plank.urls, ['ws://a/ws', 'ws://b:8000/ws', 'ws://c/ws']);
+  await tick();
+  for (let i = 0; i < 30; i++) {
+    await until(() => FakeSocket.sockets.length === i + 1);
+    FakeSocket.sockets[i].drop(1006, 'gone');
+  }
+  await until(() => FakeSocket.sockets.length === 31);
+  const used = FakeSocket.sockets.map((s) => s.url);
+  assert.ok(plank.urls.includes(used[0]));
+  for (let i = 1; i < used.length; i++) assert.notEqual(used[i], used[i - 1], `reconnect ${i} moved on`);
+  // Random, not a fixed rotation: a dead node's clients do not all land on the same next node.
+  const next = new Set();
+  for (let i = 1; i < used.length; i++) if (used[i - 1] === 'ws://a/ws') next.add(used[i]);
+  assert.deepEqual([...next].sort(), ['ws://b:8000/ws', 'ws://c/ws']);
+  assert.deepEqual(new Set(used), new Set(plank.urls));
+  plank.close();
+});
+
+test('urls may also be given as an option; one URL keeps reconnecting to it', async () => {
+  FakeSocket.sockets = [];
+  const plank = new Plank(undefined, { urls: ['ws://a/ws', 'ws://b/ws'], WebSocket: FakeSocket, heartbeat: 0 });
+  assert.deepEqual(plank.urls, ['ws://a/ws', 'ws://b/ws']);
+  assert.equal(plank.options.urls, undefined);
+  plank.close();
+  const single = new Plank('ws://only/ws', { WebSocket: FakeSocket, minDelay: 1, maxDelay: 2, heartbeat: 0 });
+  await tick();
+  FakeSocket.sockets.at(-1).drop(1012, 'service restart');
+  await until(() => FakeSocket.sockets.at(-1).url === 'ws://only/ws' && FakeSocket.sockets.length === 2);
+  single.close();
+  assert.throws(() => new Plank([], { WebSocket: FakeSocket }), TypeError);
+});
+
 test('snapshot pages go to onSnapshot before the changes, held until the acknowledgement', async () => {
   const { plank, socket } = await connected();
   assert.throws(() => plank.subscribe('items', { snapshot: true }, () => {}), TypeError);

@@ -6,6 +6,7 @@ import dev.plank.api.ItemsApi;
 import dev.plank.capture.Backoff;
 import dev.plank.capture.ChangeLog;
 import dev.plank.capture.ChangeSource;
+import dev.plank.capture.LagMonitor;
 import dev.plank.capture.LogEntries;
 import dev.plank.capture.PruneTask;
 import dev.plank.capture.notify.TriggerSource;
@@ -32,6 +33,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -45,22 +47,29 @@ import org.slf4j.LoggerFactory;
 public final class Plank implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Plank.class);
 
+  /** The close code that tells a client to reconnect now, to another node (RFC 6455 registry). */
+  public static final short SERVICE_RESTART = 1012;
+
   private final Settings settings;
   private final EmbeddedDatabase embedded;
   private final DatabaseUrl database;
   private final Vertx vertx;
-  private final PlankMetrics metrics = new PlankMetrics();
+  private final PlankMetrics metrics;
   private final Pool pool;
   private final Hub hub;
   private final ChangeSource capture;
   private final WebSocketEndpoint webSocket;
   private final WebServer.Parts webParts;
   private final PruneTask pruneTask;
+  private final LagMonitor lagMonitor;
   private final Promise<Void> databaseReady = Promise.promise();
   private volatile boolean closing;
+  // Set once by closeAsync: /ready fails and WebSocket upgrades are refused from then on.
+  private volatile boolean draining;
 
   private Plank(Settings settings) {
     this.settings = settings;
+    this.metrics = new PlankMetrics(settings.deploy().nodeId());
     this.embedded =
         settings.databaseUrl() == null ? EmbeddedDatabase.start(settings.dataDir()) : null;
     this.database = embedded != null ? embedded.url() : settings.databaseUrl();
@@ -107,6 +116,7 @@ public final class Plank implements AutoCloseable {
             metrics,
             entries,
             new Backoff(100, 5_000));
+    this.lagMonitor = new LagMonitor(pool, capture::newestSeq, metrics);
     this.webSocket =
         new WebSocketEndpoint(
             Map.of("/ws", new V1Protocol(hub, json)),
@@ -123,7 +133,8 @@ public final class Plank implements AutoCloseable {
             metrics,
             capture::isLive,
             this::checkDatabase,
-            new ConnectionGuard(settings.limits(), metrics));
+            new ConnectionGuard(settings.limits(), metrics),
+            () -> draining);
   }
 
   /**
@@ -179,6 +190,7 @@ public final class Plank implements AutoCloseable {
               hub.tablesReady(infos);
               capture.start().onComplete(databaseReady);
               pruneTask.start(vertx, settings.pruneInterval());
+              lagMonitor.start(vertx, settings.deploy().lagInterval());
             })
         .onFailure(
             err -> {
@@ -201,13 +213,32 @@ public final class Plank implements AutoCloseable {
     return pool.query("SELECT 1").execute().mapEmpty();
   }
 
-  /** Closes WebSockets with 1001, then the change source, the pool and the embedded database. */
+  /**
+   * Drains and stops the node: {@code /ready} fails and new WebSocket upgrades are refused at once;
+   * after {@code PLANK_DRAIN_DELAY} (for load balancers to notice) every WebSocket is closed with
+   * 1012 "service restart", which tells clients to reconnect now, elsewhere, with their cursors;
+   * once they are gone, or after {@code PLANK_DRAIN_TIMEOUT}, the change source, the pool and the
+   * embedded database are closed.
+   */
   public Future<Void> closeAsync() {
     closing = true;
+    draining = true;
     pruneTask.stop(vertx);
-    Future<Void> goodbyes = webSocket.closeAll((short) 1001, "server shutting down");
+    lagMonitor.stop(vertx);
+    Duration delay = settings.deploy().drainDelay();
+    Future<Void> waited =
+        delay.isZero() ? Future.succeededFuture() : vertx.timer(delay.toMillis()).mapEmpty();
     Promise<Void> closed = Promise.promise(); // no context: it completes after the loops are gone
-    Future.any(goodbyes, vertx.timer(1_000))
+    waited
+        .transform(
+            v -> {
+              int open = metrics.connections();
+              if (open > 0) {
+                log.debug("Draining: closing {} WebSocket connections with 1012", open);
+              }
+              Future<Void> goodbyes = webSocket.closeAll(SERVICE_RESTART, "service restart");
+              return Future.any(goodbyes, vertx.timer(settings.deploy().drainTimeout().toMillis()));
+            })
         .transform(v -> capture.close())
         .transform(v -> pool.close())
         .onComplete(
@@ -223,10 +254,18 @@ public final class Plank implements AutoCloseable {
     return closed.future();
   }
 
+  /** Whether the node is draining: it no longer takes clients, and says so on {@code /ready}. */
+  public boolean isDraining() {
+    return draining;
+  }
+
   @Override
   public void close() {
+    // The drain's own bounds, and time for the rest of the shutdown after them.
+    long limit =
+        settings.deploy().drainDelay().plus(settings.deploy().drainTimeout()).toMillis() + 10_000;
     try {
-      closeAsync().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      closeAsync().toCompletionStage().toCompletableFuture().get(limit, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.warn("Shutdown did not finish cleanly: {}", e.getMessage());
     }

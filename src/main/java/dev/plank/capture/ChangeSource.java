@@ -14,6 +14,12 @@ public interface ChangeSource {
   /** Whether the source is live right now. Safe to call from any thread. */
   boolean isLive();
 
+  /**
+   * The seq of the newest change this source has published (or, before any, of the log's end when
+   * it started), or -1 before it started. Safe to call from any thread.
+   */
+  long newestSeq();
+
   /** Stops capturing and releases its connection. */
   Future<Void> close();
 }

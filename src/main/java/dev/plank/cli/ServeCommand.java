@@ -2,6 +2,7 @@ package dev.plank.cli;
 
 import dev.plank.Plank;
 import dev.plank.config.Settings;
+import dev.plank.logging.LogSetup;
 import java.net.BindException;
 import java.util.HashMap;
 import java.util.Map;
@@ -46,6 +47,7 @@ final class ServeCommand implements Callable<Integer>, Main.EnvAware {
   public Integer call() throws InterruptedException {
     StopSignal stop = StopSignal.install();
     Settings settings = common.settings(flags(), env);
+    LogSetup.apply(settings.deploy());
 
     Plank plank;
     try {

@@ -27,8 +27,22 @@ public final class PlankMetrics implements AutoCloseable {
   private final Counter changesPruned;
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
   private final Map<String, Counter> limitHits = new ConcurrentHashMap<>();
+  // Written by the lag timer, read by scrapes; NaN until the first measurement.
+  private volatile double lagChanges = Double.NaN;
+  private volatile double lagSeconds = Double.NaN;
 
+  /** Metrics with no node label, for tests of a part. */
   public PlankMetrics() {
+    this(null);
+  }
+
+  /**
+   * @param nodeId the node's id, a {@code node} label on every metric (so that the series of
+   *     several nodes stay apart once scraped together), or {@code null} for none
+   */
+  public PlankMetrics(String nodeId) {
+    // Before any meter is registered: common tags apply to meters registered after them.
+    if (nodeId != null) registry.config().commonTags("node", nodeId);
     Gauge.builder("plank_connections", connections, AtomicInteger::get)
         .description("Open WebSocket connections")
         .register(registry);
@@ -64,6 +78,16 @@ public final class PlankMetrics implements AutoCloseable {
         Counter.builder("plank_changes_pruned")
             .description("Changes deleted from the log by retention")
             .register(registry);
+    Gauge.builder("plank_listener_lag_changes", this, m -> m.lagChanges)
+        .description(
+            "Committed changes in the log newer than the newest this node's listener has seen"
+                + " (seq distance, measured every PLANK_LAG_INTERVAL)")
+        .register(registry);
+    Gauge.builder("plank_listener_lag_seconds", this, m -> m.lagSeconds)
+        .description(
+            "Age of the oldest committed change this node's listener has not seen yet; 0 when"
+                + " it has seen them all")
+        .register(registry);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
@@ -132,6 +156,12 @@ public final class PlankMetrics implements AutoCloseable {
 
   public void listenerReconnected() {
     listenerReconnects.increment();
+  }
+
+  /** The listener's lag, as last measured. */
+  public void listenerLag(long changes, double seconds) {
+    lagChanges = changes;
+    lagSeconds = seconds;
   }
 
   public int connections() {

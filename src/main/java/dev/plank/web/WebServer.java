@@ -46,7 +46,8 @@ public final class WebServer extends VerticleBase {
       PlankMetrics metrics,
       BooleanSupplier listenerLive,
       Supplier<Future<Void>> databaseCheck,
-      ConnectionGuard guard) {}
+      ConnectionGuard guard,
+      BooleanSupplier draining) {}
 
   private final Parts parts;
   private final ClientAddress clientAddress = new ClientAddress();
@@ -150,6 +151,12 @@ public final class WebServer extends VerticleBase {
       Problem.send(ctx, 400, path + " expects a WebSocket upgrade request");
       return;
     }
+    if (parts.draining().getAsBoolean()) {
+      // The client (or its balancer) tries another node; this one is about to stop.
+      ctx.response().putHeader("retry-after", "1");
+      Problem.send(ctx, 503, "this node is draining: connect to another one");
+      return;
+    }
     String address = clientAddress.of(ctx.request());
     String refused = parts.guard().admitWebSocket(address);
     if (refused != null) {
@@ -176,6 +183,11 @@ public final class WebServer extends VerticleBase {
   }
 
   private void ready(RoutingContext ctx) {
+    if (parts.draining().getAsBoolean()) {
+      // Out of rotation at once, whatever the database says: the node is going away.
+      json(ctx, 503, "{\"status\":\"draining\"}");
+      return;
+    }
     boolean listener = parts.listenerLive().getAsBoolean();
     parts
         .databaseCheck()

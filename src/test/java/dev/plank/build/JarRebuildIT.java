@@ -80,7 +80,7 @@ class JarRebuildIT {
         assertThat(change.path("type").asText()).isEqualTo("INSERT");
         assertThat(change.path("data").path("name").asText()).isEqualTo("after the rebuild");
         server.sigterm();
-        assertThat(ws.awaitClose().code()).isEqualTo(1001);
+        assertThat(ws.awaitClose().code()).as("a drain: service restart").isEqualTo(1012);
       }
       assertThat(server.awaitExit(Duration.ofSeconds(15))).isZero();
       assertThat(server.output()).doesNotContain("Exception", "NoClassDefFoundError");

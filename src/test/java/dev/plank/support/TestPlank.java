@@ -77,7 +77,11 @@ public final class TestPlank implements AutoCloseable {
     return "ws://127.0.0.1:" + port + "/ws";
   }
 
-  /** The sum of a metric's samples on {@code /metrics} (0 when absent). */
+  /**
+   * The sum of a metric's samples on {@code /metrics} (0 when absent). {@code name} may carry
+   * labels, {@code plank_x{limit="a"}}: samples with those labels, whatever others (the node's)
+   * they have.
+   */
   public double metric(String name) {
     try {
       String body =
@@ -88,7 +92,7 @@ public final class TestPlank implements AutoCloseable {
                   java.net.http.HttpResponse.BodyHandlers.ofString())
               .body();
       return body.lines()
-          .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+          .filter(l -> sampleOf(l, name))
           .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
           .sum();
     } catch (java.io.IOException e) {
@@ -97,6 +101,20 @@ public final class TestPlank implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  private static boolean sampleOf(String line, String selector) {
+    int brace = selector.indexOf('{');
+    String base = brace < 0 ? selector : selector.substring(0, brace);
+    if (!line.startsWith(base + " ") && !line.startsWith(base + "{")) return false;
+    if (brace < 0) return true;
+    int end = line.indexOf('}');
+    String labels = end < 0 ? "" : "," + line.substring(base.length() + 1, end) + ",";
+    String wanted = selector.substring(brace + 1, selector.length() - 1);
+    for (String label : wanted.split(",", -1)) {
+      if (!labels.contains("," + label + ",")) return false;
+    }
+    return true;
   }
 
   /**

@@ -42,6 +42,7 @@ public final class TriggerSource implements ChangeSource {
   private final ArrayDeque<Future<Change>> pending = new ArrayDeque<>();
   private Promise<Void> firstLive; // completed once the first LISTEN is live
   private volatile boolean live; // written on the context, read by /ready
+  private volatile long newestSeq = -1; // written on the context, read by the lag monitor
 
   public TriggerSource(
       Vertx vertx,
@@ -79,6 +80,11 @@ public final class TriggerSource implements ChangeSource {
   }
 
   @Override
+  public long newestSeq() {
+    return newestSeq;
+  }
+
+  @Override
   public Future<Void> close() {
     context.runOnContext(v -> live = false);
     return connection.close();
@@ -94,6 +100,8 @@ public final class TriggerSource implements ChangeSource {
     public void live() {
       assert OnContext.owns(context);
       live = true;
+      // Where the start or the gap replay left the frontier: what this node has seen so far.
+      newestSeq = Math.max(newestSeq, dedup.frontier().seq());
       sink.listenerUp();
       drain();
       firstLive.tryComplete();
@@ -149,6 +157,9 @@ public final class TriggerSource implements ChangeSource {
   /** A live change, unless the catch-up after the last outage already covered it. */
   private void deliver(Change change) {
     assert OnContext.owns(context);
-    if (dedup.admitLive(change)) sink.publish(change);
+    if (dedup.admitLive(change)) {
+      newestSeq = Math.max(newestSeq, change.seq());
+      sink.publish(change);
+    }
   }
 }
