@@ -20,6 +20,8 @@ import dev.plank.db.TableRef;
 import dev.plank.hub.Hub;
 import dev.plank.metrics.PlankMetrics;
 import dev.plank.protocol.v1.V1Protocol;
+import dev.plank.web.ClientAddress;
+import dev.plank.web.ManagementServer;
 import dev.plank.web.WebServer;
 import dev.plank.ws.WebSocketEndpoint;
 import io.vertx.core.DeploymentOptions;
@@ -114,7 +116,14 @@ public final class Plank implements AutoCloseable {
     ItemsApi items = new ItemsApi(pool, json);
     this.webParts =
         new WebServer.Parts(
-            settings, items, webSocket, metrics, capture::isLive, this::checkDatabase);
+            settings,
+            items,
+            webSocket,
+            metrics,
+            capture::isLive,
+            this::checkDatabase,
+            // One for the whole node: every event loop reads it, nothing writes it.
+            new ClientAddress(settings.web().trustedProxies()));
   }
 
   /**
@@ -131,6 +140,7 @@ public final class Plank implements AutoCloseable {
         .vertx
         .deployVerticle(
             () -> new WebServer(plank.webParts), new DeploymentOptions().setInstances(instances))
+        .compose(id -> plank.deployManagement())
         .onSuccess(
             id -> {
               plank.webSocket.startPings(plank.vertx, settings.pingInterval());
@@ -139,6 +149,12 @@ public final class Plank implements AutoCloseable {
             })
         .onFailure(err -> plank.closeAsync().onComplete(v -> started.fail(err)));
     return started.future();
+  }
+
+  /** The management port's server, when one is configured (one instance is plenty). */
+  private Future<?> deployManagement() {
+    if (settings.web().managementPort() == 0) return Future.succeededFuture();
+    return vertx.deployVerticle(new ManagementServer(webParts));
   }
 
   /** Completes once the schema is in place and the listener is live; fails on a fatal error. */
