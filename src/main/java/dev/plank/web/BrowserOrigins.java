@@ -41,12 +41,11 @@ record BrowserOrigins(List<String> listed, boolean tls, ClientAddress clientAddr
     if (normalized == null) return false; // "null" (sandboxed frames, file:), garbage
     if (listed.contains(normalized)) return true;
     String host = request.getHeader("Host");
-    return host != null && normalized.equals(own(host));
-  }
-
-  /** This server's origin as the browser saw it: our scheme and the request's Host. */
-  private String own(String host) {
-    return WebSettings.normalizeOrigin((tls ? "https://" : "http://") + host.strip());
+    if (host == null) return false;
+    // The server's own pages: the request's Host with our scheme. Without TLS of our own, a proxy
+    // in front may terminate it, so the page's origin may also be https.
+    return normalized.equals(WebSettings.normalizeOrigin("https://" + host.strip()))
+        || (!tls && normalized.equals(WebSettings.normalizeOrigin("http://" + host.strip())));
   }
 
   /** Before a WebSocket upgrade: a foreign page gets 403 and no 101. */

@@ -74,6 +74,9 @@ class BrowserSafetyTest {
     assertThat(upgrade(port, host, "https://app.example.com:443").status()).isEqualTo(101);
     assertThat(upgrade(port, host, "http://tools.example.com:8080").status()).isEqualTo(101);
     assertThat(upgrade(port, host, "http://" + host).status()).isEqualTo(101); // its own
+    // Its own behind a proxy that terminates TLS: https, the default port, Host passed through.
+    assertThat(upgrade(port, "plank.example.com", "https://plank.example.com").status())
+        .isEqualTo(101);
     assertThat(upgrade(port, host, "http://app.example.com").status()).isEqualTo(403);
     assertThat(upgrade(port, host, "http://localhost:5173").status()).isEqualTo(403);
   }
