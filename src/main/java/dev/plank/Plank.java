@@ -21,7 +21,9 @@ import dev.plank.db.TableRef;
 import dev.plank.hub.Hub;
 import dev.plank.metrics.PlankMetrics;
 import dev.plank.protocol.v1.V1Protocol;
+import dev.plank.web.ClientAddress;
 import dev.plank.web.ConnectionGuard;
+import dev.plank.web.ManagementServer;
 import dev.plank.web.WebServer;
 import dev.plank.ws.WebSocketEndpoint;
 import io.vertx.core.DeploymentOptions;
@@ -134,7 +136,9 @@ public final class Plank implements AutoCloseable {
             capture::isLive,
             this::checkDatabase,
             new ConnectionGuard(settings.limits(), metrics),
-            () -> draining);
+            () -> draining,
+            // One for the whole node: every event loop reads it, nothing writes it.
+            new ClientAddress(settings.web().trustedProxies()));
   }
 
   /**
@@ -151,6 +155,7 @@ public final class Plank implements AutoCloseable {
         .vertx
         .deployVerticle(
             () -> new WebServer(plank.webParts), new DeploymentOptions().setInstances(instances))
+        .compose(id -> plank.deployManagement())
         .onSuccess(
             id -> {
               plank.webSocket.startPings(plank.vertx, settings.pingInterval());
@@ -159,6 +164,12 @@ public final class Plank implements AutoCloseable {
             })
         .onFailure(err -> plank.closeAsync().onComplete(v -> started.fail(err)));
     return started.future();
+  }
+
+  /** The management port's server, when one is configured (one instance is plenty). */
+  private Future<?> deployManagement() {
+    if (settings.web().managementPort() == 0) return Future.succeededFuture();
+    return vertx.deployVerticle(new ManagementServer(webParts));
   }
 
   /** Completes once the schema is in place and the listener is live; fails on a fatal error. */

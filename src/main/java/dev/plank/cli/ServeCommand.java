@@ -71,7 +71,8 @@ final class ServeCommand implements Callable<Integer>, Main.EnvAware {
     }
 
     System.out.printf(
-        "Plank listening on http://%s:%d (database: %s; capturing %s)%n",
+        "Plank listening on %s://%s:%d (database: %s; capturing %s)%n",
+        settings.web().tls() ? "https" : "http",
         settings.host(),
         settings.port(),
         plank.describeDatabase(),

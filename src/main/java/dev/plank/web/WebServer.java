@@ -4,6 +4,7 @@ import dev.plank.api.ApiDocs;
 import dev.plank.api.ItemsApi;
 import dev.plank.api.Problem;
 import dev.plank.config.Settings;
+import dev.plank.config.WebSettings;
 import dev.plank.metrics.PlankMetrics;
 import dev.plank.ws.WebSocketEndpoint;
 import io.netty.channel.Channel;
@@ -14,13 +15,13 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -33,7 +34,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebServer extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(WebServer.class);
-  private static final long READY_TIMEOUT_MS = 2_000;
   // How long a client refused for a connection limit should wait; connections free up as others
   // leave, so a few seconds, with the client's own backoff on top.
   private static final String RETRY_AFTER_SECONDS = "5";
@@ -47,10 +47,10 @@ public final class WebServer extends VerticleBase {
       BooleanSupplier listenerLive,
       Supplier<Future<Void>> databaseCheck,
       ConnectionGuard guard,
-      BooleanSupplier draining) {}
+      BooleanSupplier draining,
+      ClientAddress clientAddress) {}
 
   private final Parts parts;
-  private final ClientAddress clientAddress = new ClientAddress();
   // This instance's connections: each is served on this instance's event loop, which owns the map.
   private final Map<HttpConnection, ConnectionDeadline> deadlines = new HashMap<>();
   private HttpServer server;
@@ -82,6 +82,7 @@ public final class WebServer extends VerticleBase {
             // its first bytes arrive: a connection that never sends a byte is then counted and
             // gets its header deadline too.
             .setHttp2ClearTextEnabled(false);
+    tls(options);
     server =
         vertx.createHttpServer(options).connectionHandler(this::connected).requestHandler(router());
     return server.listen();
@@ -129,12 +130,15 @@ public final class WebServer extends VerticleBase {
               }
               ctx.next();
             });
+    browserSafety(router);
     for (String path : parts.webSocket().paths()) {
       router.get(path).handler(ctx -> upgrade(ctx, path));
     }
-    router.get("/health").handler(ctx -> json(ctx, 200, "{\"status\":\"up\"}"));
-    router.get("/ready").handler(this::ready);
-    router.get("/metrics").handler(this::metrics);
+    Operations operations = operations(parts);
+    operations.mountProbes(router);
+    if (operations.tokenRequired() || metricsOpenOnMainPort(parts.settings())) {
+      operations.mountMetrics(router);
+    }
     parts.items().mount(router);
     ApiDocs.mount(router);
     Dashboard.mount(router);
@@ -157,7 +161,7 @@ public final class WebServer extends VerticleBase {
       Problem.send(ctx, 503, "this node is draining: connect to another one");
       return;
     }
-    String address = clientAddress.of(ctx.request());
+    String address = parts.clientAddress().of(ctx.request());
     String refused = parts.guard().admitWebSocket(address);
     if (refused != null) {
       ctx.response().putHeader(HttpHeaders.RETRY_AFTER, RETRY_AFTER_SECONDS);
@@ -182,38 +186,51 @@ public final class WebServer extends VerticleBase {
             });
   }
 
-  private void ready(RoutingContext ctx) {
-    if (parts.draining().getAsBoolean()) {
-      // Out of rotation at once, whatever the database says: the node is going away.
-      json(ctx, 503, "{\"status\":\"draining\"}");
-      return;
+  /**
+   * Guards in front of every route (they run in this order): security headers on every response;
+   * the Host allow-list (DNS rebinding); CORS for the REST API, answering preflights before any
+   * other {@code /api} handler; the Origin allow-list before a WebSocket upgrade.
+   */
+  private void browserSafety(Router router) {
+    Settings settings = parts.settings();
+    WebSettings web = settings.web();
+    router.route().handler(new SecurityHeaders(web.tls()));
+    router.route().handler(HostGuard.of(settings.host(), web.allowedHosts()));
+    BrowserOrigins origins =
+        new BrowserOrigins(web.allowedOrigins(), web.tls(), parts.clientAddress());
+    router.route("/api/*").handler(origins::cors);
+    for (String path : parts.webSocket().paths()) {
+      router.get(path).handler(origins::guardUpgrade);
     }
-    boolean listener = parts.listenerLive().getAsBoolean();
-    parts
-        .databaseCheck()
-        .get()
-        // A probe wants an answer within its own timeout: an unreachable host or an exhausted pool
-        // would otherwise hold it for the pool's connect timeout (a minute).
-        .timeout(READY_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-        .onComplete(
-            db -> {
-              boolean ok = listener && db.succeeded();
-              String body =
-                  "{\"status\":\""
-                      + (ok ? "ready" : "not ready")
-                      + "\",\"database\":\""
-                      + (db.succeeded() ? "up" : "down")
-                      + "\",\"listener\":\""
-                      + (listener ? "up" : "down")
-                      + "\"}";
-              json(ctx, ok ? 200 : 503, body);
-            });
   }
 
-  private void metrics(RoutingContext ctx) {
-    ctx.response()
-        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
-        .end(parts.metrics().scrape());
+  /** HTTPS and WSS on the main port when PEM files are configured. */
+  private void tls(HttpServerOptions options) {
+    WebSettings web = parts.settings().web();
+    if (!web.tls()) return;
+    options
+        .setSsl(true)
+        .setKeyCertOptions(
+            new PemKeyCertOptions()
+                .setCertPath(web.tlsCert().toString())
+                .setKeyPath(web.tlsKey().toString()));
+  }
+
+  /**
+   * Without a token, /metrics (JVM and traffic internals) stays on the main port only for local
+   * development: bound to loopback and with no management port to serve it instead.
+   */
+  static boolean metricsOpenOnMainPort(Settings settings) {
+    return settings.web().managementPort() == 0 && HostGuard.isLoopback(settings.host());
+  }
+
+  static Operations operations(Parts parts) {
+    return new Operations(
+        parts.metrics(),
+        parts.listenerLive(),
+        parts.draining(),
+        parts.databaseCheck(),
+        parts.settings().web().metricsToken());
   }
 
   /**
@@ -223,16 +240,17 @@ public final class WebServer extends VerticleBase {
   private void failure(RoutingContext ctx) {
     int status = ctx.statusCode() >= 400 ? ctx.statusCode() : 500;
     if (status >= 500) {
-      log.warn("{} {} failed", ctx.request().method(), ctx.normalizedPath(), ctx.failure());
+      log.warn(
+          "{} {} from {} failed",
+          ctx.request().method(),
+          ctx.normalizedPath(),
+          parts.clientAddress().of(ctx.request()),
+          ctx.failure());
     }
     Problem.send(
         ctx,
         status,
         status >= 500 ? "Internal server error" : "The request could not be processed");
-  }
-
-  private static void json(RoutingContext ctx, int status, String body) {
-    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body);
   }
 
   /** Serves the dashboard: the bundle when one was built, else the sources as they are. */

@@ -407,12 +407,20 @@ class ItemsApiTest {
     assertThat(send("POST", "/api/items", body("script", 1), null).statusCode()).isEqualTo(201);
     // What a page on any site can send without a CORS preflight: fetch() of an untyped Blob
     // (or navigator.sendBeacon) carries Origin and no Content-Type.
+    // A foreign page is refused for its origin (BrowserOrigins) before the body is looked at;
+    // an allowed page must still say that it sends JSON.
     HttpRequest forged =
         HttpRequest.newBuilder(URI.create(plank.httpUrl() + "/api/items"))
             .header("Origin", "https://evil.example")
             .POST(BodyPublishers.ofString(body("forged", 1)))
             .build();
-    assertProblem(HTTP.send(forged, BodyHandlers.ofString()), 415);
+    assertProblem(HTTP.send(forged, BodyHandlers.ofString()), 403);
+    HttpRequest untyped =
+        HttpRequest.newBuilder(URI.create(plank.httpUrl() + "/api/items"))
+            .header("Origin", plank.httpUrl())
+            .POST(BodyPublishers.ofString(body("forged", 1)))
+            .build();
+    assertProblem(HTTP.send(untyped, BodyHandlers.ofString()), 415);
     assertThat(plank.db().count("SELECT count(*) FROM public.items WHERE name = 'forged'"))
         .isZero();
   }

@@ -103,10 +103,10 @@ class ConnectionLimitsTest {
         Socket partialUpgrade = connect();
         Socket partialBody = connect();
         WsClient ws = WsClient.connect(plank.wsUrl())) {
-      write(partialUpgrade, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n");
+      write(partialUpgrade, "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n");
       write(
           partialBody,
-          "POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          "POST /api/items HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
               + "Content-Length: 100\r\n\r\n{\"name\":");
       // Trickles a header byte every 100 ms, each one before any read timeout would fire.
       Thread trickler =
@@ -139,11 +139,11 @@ class ConnectionLimitsTest {
   @Test
   void anIdleKeptAliveConnectionIsClosedAtTheIdleDeadline() throws Exception {
     try (Socket socket = connect()) {
-      write(socket, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+      write(socket, "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
       Response health = read(socket);
       assertThat(health.status()).isEqualTo(200);
       // A second request in time is served: the deadline is per request, not per connection.
-      write(socket, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+      write(socket, "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
       assertThat(read(socket).status()).isEqualTo(200);
       assertThat(closedWithin(socket, Duration.ofSeconds(3))).as("closed when idle").isTrue();
     }

@@ -353,6 +353,39 @@ class DashboardBrowserTest {
     assertThat(status.getText()).isEmpty();
   }
 
+  @Test
+  void docsRenderSwaggerUiUnderTheContentSecurityPolicy() throws Exception {
+    // The page is served with the strict policy (no inline script or style, nothing from
+    // elsewhere)...
+    java.net.http.HttpResponse<String> page =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(plank.httpUrl() + "/docs"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(page.headers().firstValue("Content-Security-Policy").orElse(""))
+        .contains("script-src 'self'", "style-src 'self'", "frame-ancestors 'none'");
+
+    // ...and Swagger UI still renders every operation, styled, with no violation in the log.
+    driver.get(plank.httpUrl() + "/docs");
+    WebElement title =
+        waitFor(
+            ExpectedConditions.visibilityOfElementLocated(
+                By.cssSelector(".swagger-ui .info .title")));
+    assertThat(title.getText()).contains("Plank");
+    waitFor(ExpectedConditions.numberOfElementsToBeMoreThan(By.cssSelector(".opblock"), 3));
+    // The stylesheet applied: Swagger UI's own font, not the browser's default serif.
+    assertThat(title.getCssValue("font-family")).contains("sans-serif");
+    driver.findElements(By.cssSelector(".opblock-summary")).get(0).click();
+    waitFor(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(".opblock-body")));
+    List<String> violations =
+        driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+            .map(LogEntry::getMessage)
+            .filter(m -> m.contains("Content Security Policy") || m.contains("Refused to"))
+            .toList();
+    assertThat(violations).as("CSP violations on /docs").isEmpty();
+  }
+
   // ---- helpers ---------------------------------------------------------------------------
 
   /**

@@ -75,7 +75,15 @@ final class PlankServer {
   String metrics() {
     try {
       HttpResponse<String> r = get("/metrics");
-      if (r.statusCode() != 200) throw new BenchException("/metrics answered " + r.statusCode());
+      if (r.statusCode() != 200) {
+        throw new BenchException(
+            "/metrics answered "
+                + r.statusCode()
+                + (r.statusCode() == 401 || r.statusCode() == 404
+                    ? " (a server not bound to loopback needs PLANK_METRICS_TOKEN in the bench's"
+                        + " environment too)"
+                    : ""));
+      }
       return r.body();
     } catch (IOException e) {
       throw new BenchException("/metrics failed: " + e, e);
@@ -141,9 +149,14 @@ final class PlankServer {
 
   HttpResponse<String> get(String path) throws IOException {
     try {
-      return http.send(
-          HttpRequest.newBuilder(url.resolve(path)).timeout(Duration.ofSeconds(30)).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpRequest.Builder request =
+          HttpRequest.newBuilder(url.resolve(path)).timeout(Duration.ofSeconds(30)).GET();
+      // The server's /metrics token, when it has one (off loopback it needs one).
+      String token = System.getenv("PLANK_METRICS_TOKEN");
+      if (token != null && !token.isBlank()) {
+        request.header("Authorization", "Bearer " + token.strip());
+      }
+      return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);

@@ -6,4 +6,7 @@ window.ui = SwaggerUIBundle({
   deepLinking: true,
   presets: [SwaggerUIBundle.presets.apis],
   layout: 'BaseLayout',
+  // No badge from validator.swagger.io: the page loads nothing from elsewhere (and its CSP would
+  // refuse it).
+  validatorUrl: null,
 });
