@@ -73,6 +73,8 @@ if [ "${1:-}" = --compose-in-namespace ]; then
   wait_for 30 "/ready through the balancer" ready http://127.0.0.1:8080
   say "compose stack ready in $((SECONDS - start)) s: both nodes healthy, /ready through the balancer"
 
+  wal_level=$(podman exec "$(container postgres)" psql -tA -U postgres -d plank -c 'SHOW wal_level')
+  [ "$wal_level" = logical ] || fail "the stack's PostgreSQL has wal_level=$wal_level, not logical"
   page=$(curl -fsS http://127.0.0.1:8080/) || fail "GET / through the balancer"
   grep -qi '<!doctype html>' <<<"$page" || fail "GET / through the balancer is not the dashboard"
   curl -fsS -o /dev/null http://127.0.0.1:8080/plank-client.js || fail "the dashboard's client script"
@@ -93,12 +95,14 @@ if [ "${1:-}" = --compose-in-namespace ]; then
     say "client $i: $(grep '^received' "$WORK/client$i.log")"
   done
   clients=()
+  curl -fsS "http://127.0.0.1:8080/api/items?limit=1000" | grep -q "\"$marker\"" ||
+    fail "the row is not in /api/items through the balancer"
   # HAProxy logs a tunnelled WebSocket when it ends: which node served each?
   wait_for 10 "the balancer's log of both WebSockets" \
     bash -c "[ \$(podman logs $(container balancer) 2>&1 | grep -c 'GET /ws') -ge 2 ]"
   served=$(podman logs "$(container balancer)" 2>&1 | grep 'GET /ws' | grep -o 'plank/plank[12]' | sort -u | tr '\n' ' ')
   [ "$served" = "plank/plank1 plank/plank2 " ] || fail "the WebSockets were not spread over both nodes ($served)"
-  say "a row written to PostgreSQL reached a WebSocket client on each node through the balancer"
+  say "a row written to PostgreSQL (wal_level=logical) reached a WebSocket client on each node through the balancer, and /api/items"
   exit 0
 fi
 
