@@ -129,14 +129,17 @@ public final class Hub implements ChangeSink {
 
   /** Sends a change to one subscription, holds it for its catch-up, or skips it. */
   private boolean offer(Subscription subscription, Change change) {
-    if (!subscription.matches(change)) return false;
+    Shape shape = subscription.shape(change);
+    if (shape == Shape.NONE) return false;
     if (subscription.seam != null && subscription.seam.sees(change.xid())) return false;
     if (subscription.catchUp != null) {
       subscription.catchUp.hold(change);
       return false;
     }
-    if (change.isWithheld()) subscription.deliver(change);
-    else subscription.subscriber.send(encoded.frame(subscription.codec, change));
+    if (change.isWithheld() || shape == Shape.RESYNC) subscription.deliver(change, shape);
+    else {
+      subscription.subscriber.send(encoded.frame(subscription.codec, shape, change, subscription));
+    }
     return true;
   }
 
@@ -175,20 +178,18 @@ public final class Hub implements ChangeSink {
       return;
     }
     TableInfo table = channels.get(TableRef.parse(request.channel()).channel());
-    if (table == null) {
+    RowBound rows = request.rows();
+    // Under a policy, a channel the subscriber may not read is answered as an unknown one, and no
+    // answer names the captured channels or a table's columns.
+    Filter bound = table == null || rows == null ? null : bound(rows, table);
+    if (table == null || (rows != null && bound == null)) {
       subscriber.rejected(
-          request.id(),
-          Refusal.UNKNOWN_CHANNEL,
-          "unknown channel '"
-              + request.channel()
-              + "' (captured: "
-              + String.join(", ", channels.keySet().stream().sorted().toList())
-              + ")");
+          request.id(), Refusal.UNKNOWN_CHANNEL, unknownChannel(request.channel(), rows != null));
       return;
     }
     Filter filter;
     try {
-      filter = FilterParser.parse(request.filter(), table);
+      filter = FilterParser.parse(request.filter(), table, rows == null);
     } catch (FilterException e) {
       subscriber.rejected(request.id(), Refusal.BAD_FILTER, e.getMessage());
       return;
@@ -200,7 +201,9 @@ public final class Hub implements ChangeSink {
           "a connection may hold at most " + maxSubscriptions + " subscriptions");
       return;
     }
-    Subscription subscription = new Subscription(subscriber, table.ref(), request.events(), filter);
+    Subscription subscription =
+        new Subscription(
+            subscriber, table.ref(), request.events(), filter, bound, table.primaryKey());
     if (request.since() != null || request.snapshot()) {
       subscription.catchUp =
           new CatchUp(
@@ -215,6 +218,34 @@ public final class Hub implements ChangeSink {
     if (index.put(subscription)) metrics.subscriptionsChanged(1);
     subscriber.subscribed(request.id(), table.ref().channel());
     if (subscription.catchUp != null) startCatchUp(subscription.catchUp);
+  }
+
+  /** The bound filter, or null to deny: a failing rule fails closed. */
+  private static Filter bound(RowBound rows, TableInfo table) {
+    try {
+      return rows.on(table);
+    } catch (RuntimeException e) {
+      log.error("Evaluating the policy for {} failed; denying", table.ref().channel(), e);
+      return null;
+    }
+  }
+
+  /**
+   * The answer for a channel that is not captured, or that a policy does not let the subscriber
+   * read: the same words for both.
+   */
+  private String unknownChannel(String channel, boolean underPolicy) {
+    if (underPolicy) return unknownChannel(channel);
+    return "unknown channel '"
+        + channel
+        + "' (captured: "
+        + String.join(", ", channels.keySet().stream().sorted().toList())
+        + ")";
+  }
+
+  /** The answer for a channel under a policy, which lists nothing. */
+  public static String unknownChannel(String channel) {
+    return "unknown channel '" + channel + "'";
   }
 
   /** Each catch-up holds a pooled connection while it reads: at most a few run at once. */
