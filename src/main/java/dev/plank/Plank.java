@@ -107,11 +107,11 @@ public final class Plank implements AutoCloseable {
             new Backoff(100, 5_000));
     this.webSocket =
         new WebSocketEndpoint(
-            Map.of("/ws", new V1Protocol(hub, json)),
+            Map.of("/ws", new V1Protocol(hub, json, settings.auth().policy())),
             metrics,
             settings.maxFrameBytes(),
             settings.maxQueueBytes());
-    ItemsApi items = new ItemsApi(pool, json);
+    ItemsApi items = new ItemsApi(pool, json, settings.auth().policy());
     this.webParts =
         new WebServer.Parts(
             settings, items, webSocket, metrics, capture::isLive, this::checkDatabase);

@@ -1,6 +1,7 @@
 package dev.plank.protocol.v1;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.plank.auth.Policy;
 import dev.plank.hub.Hub;
 import dev.plank.ws.WsConnection;
 import dev.plank.ws.WsHandler;
@@ -13,15 +14,21 @@ public final class V1Protocol implements WsHandler.Factory {
   private final Hub hub;
   private final ObjectMapper json;
   private final V1Codec codec;
+  private final Policy policy; // null: every principal reads everything
 
   public V1Protocol(Hub hub, ObjectMapper json) {
+    this(hub, json, null);
+  }
+
+  public V1Protocol(Hub hub, ObjectMapper json, Policy policy) {
     this.hub = hub;
+    this.policy = policy;
     this.json = json;
     this.codec = new V1Codec(json);
   }
 
   @Override
   public WsHandler open(WsConnection connection) {
-    return new V1Session(connection, hub, json, codec);
+    return new V1Session(connection, hub, json, codec, policy);
   }
 }

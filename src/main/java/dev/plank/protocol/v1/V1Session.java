@@ -4,11 +4,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.plank.auth.Policy;
+import dev.plank.auth.Principal;
 import dev.plank.capture.Position;
 import dev.plank.capture.RowJson;
 import dev.plank.hub.ChangeCodec;
 import dev.plank.hub.Hub;
 import dev.plank.hub.Refusal;
+import dev.plank.hub.SubscribeRequest;
 import dev.plank.hub.Subscriber;
 import dev.plank.ws.WsConnection;
 import dev.plank.ws.WsHandler;
@@ -28,8 +31,11 @@ final class V1Session implements WsHandler, Subscriber {
   private final ObjectMapper json;
   private final V1Codec codec;
   private final RequestReader reader = new RequestReader();
+  private final Policy policy; // null: no policy, every channel and row may be read
+  private volatile Principal principal = Principal.anonymous();
 
-  V1Session(WsConnection connection, Hub hub, ObjectMapper json, V1Codec codec) {
+  V1Session(WsConnection connection, Hub hub, ObjectMapper json, V1Codec codec, Policy policy) {
+    this.policy = policy;
     this.connection = connection;
     this.hub = hub;
     this.json = json;
@@ -48,7 +54,7 @@ final class V1Session implements WsHandler, Subscriber {
     try {
       Request request = reader.read(message);
       if (request instanceof Request.Subscribe s) {
-        hub.subscribe(this, s.request());
+        subscribe(s.request());
       } else if (request instanceof Request.Unsubscribe u) {
         hub.unsubscribe(this, u.channel(), u.id());
       } else if (request instanceof Request.Ping p) {
@@ -57,6 +63,16 @@ final class V1Session implements WsHandler, Subscriber {
     } catch (RequestException e) {
       error(e.id(), e.code(), e.getMessage());
     }
+  }
+
+  /**
+   * Under a policy, the request carries the principal's read bound for the channel; a channel it
+   * may not read gets a bound that denies, and the hub answers it exactly as an unknown channel, in
+   * the same order and words.
+   */
+  private void subscribe(SubscribeRequest request) {
+    if (policy == null) hub.subscribe(this, request);
+    else hub.subscribe(this, request.under(policy.read(principal, request.channel())));
   }
 
   @Override
