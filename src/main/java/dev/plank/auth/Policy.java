@@ -174,13 +174,21 @@ public final class Policy {
   }
 
   /**
+   * The file's {@code roleClaim}: the claim the authentication layer reads a token's role from
+   * (unless {@code PLANK_ROLE_CLAIM} overrides it).
+   */
+  public String roleClaim() {
+    return roleClaim;
+  }
+
+  /**
    * The principal's role under this policy: {@code anon} for a caller without a token, else the
-   * role claim, which must be a string; null (deny) otherwise.
+   * role the authentication layer read from the token's role claim; null (deny) when it has none.
    */
   public String roleOf(Principal principal) {
     if (principal == null) return null;
     if (principal.claims().isEmpty()) return Principal.ANONYMOUS_ROLE;
-    return principal.claims().get(roleClaim) instanceof String role ? role : null;
+    return principal.role();
   }
 
   /** Whether the principal may read the channel at all (some rows, maybe none at run time). */
