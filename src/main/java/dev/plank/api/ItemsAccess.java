@@ -2,6 +2,7 @@ package dev.plank.api;
 
 import dev.plank.auth.Policy;
 import dev.plank.auth.Principal;
+import dev.plank.auth.Principals;
 import dev.plank.db.Catalog;
 import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
@@ -20,9 +21,6 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class ItemsAccess {
   static final String CHANNEL = "items";
-
-  /** Where the authentication layer leaves the request's principal. */
-  static final String PRINCIPAL_KEY = "plank.principal";
 
   private static final TableRef TABLE = TableRef.parse("public.items");
 
@@ -58,7 +56,7 @@ final class ItemsAccess {
 
   private Future<Filter> bound(RoutingContext ctx, boolean read) {
     if (policy == null) return Future.succeededFuture(null);
-    Principal principal = principal(ctx);
+    Principal principal = Principals.of(ctx);
     if (principal.claims().isEmpty() && !policy.allowsAnonymous()) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
       return Future.failedFuture(new Denied(401, "A token is required"));
@@ -89,10 +87,5 @@ final class ItemsAccess {
     if (!table.compareAndSet(null, described)) return table.get();
     described.onFailure(e -> table.compareAndSet(described, null));
     return described;
-  }
-
-  private static Principal principal(RoutingContext ctx) {
-    Object principal = ctx.get(PRINCIPAL_KEY);
-    return principal instanceof Principal p ? p : Principal.anonymous();
   }
 }

@@ -46,6 +46,8 @@ final class ServeCommand implements Callable<Integer>, Main.EnvAware {
   public Integer call() throws InterruptedException {
     StopSignal stop = StopSignal.install();
     Settings settings = common.settings(flags(), env);
+    // Secure defaults: refuse, as a one-line ConfigException (exit 2), before anything starts.
+    settings.auth().checkExposure(settings.host());
 
     Plank plank;
     try {

@@ -3,11 +3,18 @@ package dev.plank.web;
 import dev.plank.api.ApiDocs;
 import dev.plank.api.ItemsApi;
 import dev.plank.api.Problem;
+import dev.plank.auth.Authentication;
+import dev.plank.auth.BearerToken;
+import dev.plank.auth.Principal;
+import dev.plank.auth.RestAuthHandler;
+import dev.plank.auth.TokenException;
 import dev.plank.config.Settings;
 import dev.plank.metrics.PlankMetrics;
 import dev.plank.ws.WebSocketEndpoint;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -38,7 +45,8 @@ public final class WebServer extends VerticleBase {
       WebSocketEndpoint webSocket,
       PlankMetrics metrics,
       BooleanSupplier listenerLive,
-      Supplier<Future<Void>> databaseCheck) {}
+      Supplier<Future<Void>> databaseCheck,
+      Authentication auth) {}
 
   private final Parts parts;
   private HttpServer server;
@@ -83,6 +91,8 @@ public final class WebServer extends VerticleBase {
     router.get("/health").handler(ctx -> json(ctx, 200, "{\"status\":\"up\"}"));
     router.get("/ready").handler(this::ready);
     router.get("/metrics").handler(this::metrics);
+    // Before the API: every REST request below carries its Principal (see Principals.of).
+    router.route().handler(new RestAuthHandler(parts.auth()));
     parts.items().mount(router);
     ApiDocs.mount(router);
     Dashboard.mount(router);
@@ -94,16 +104,62 @@ public final class WebServer extends VerticleBase {
     return router;
   }
 
+  /**
+   * Upgrades to a WebSocket. A token on the upgrade (header or {@code token} parameter) is verified
+   * first, and a bad one refused with 401; without one the connection opens and the protocol asks
+   * for an {@code auth} message when it needs one. The request's URI is never logged: it may hold a
+   * token.
+   */
   private void upgrade(RoutingContext ctx, String path) {
     if (!ctx.request().canUpgradeToWebSocket()) {
       Problem.send(ctx, 400, path + " expects a WebSocket upgrade request");
       return;
     }
+    Authentication auth = parts.auth();
+    if (!auth.tokensOn()) {
+      openWebSocket(ctx, path, null);
+      return;
+    }
+    String token;
+    try {
+      token = BearerToken.of(ctx.request());
+    } catch (TokenException e) {
+      unauthorized(ctx, e.getMessage());
+      return;
+    }
+    if (token == null) {
+      openWebSocket(ctx, path, null);
+      return;
+    }
+    Context context = vertx.getOrCreateContext();
+    ctx.request().pause();
+    auth.verifier()
+        .verify(token)
+        .onComplete(
+            r -> {
+              Runnable then =
+                  () -> {
+                    if (r.succeeded()) openWebSocket(ctx, path, r.result());
+                    else unauthorized(ctx, "invalid token: " + r.cause().getMessage());
+                  };
+              // Keys from a JWKS URL arrive on another context; the upgrade belongs to this one.
+              if (Vertx.currentContext() == context) then.run();
+              else context.runOnContext(v -> then.run());
+            });
+  }
+
+  private void openWebSocket(RoutingContext ctx, String path, Principal principal) {
     HttpConnection connection = ctx.request().connection();
     ctx.request()
         .toWebSocket()
-        .onSuccess(ws -> parts.webSocket().accept(path, ws, connection))
-        .onFailure(err -> log.debug("WebSocket upgrade failed: {}", err.getMessage()));
+        .onSuccess(ws -> parts.webSocket().accept(path, ws, connection, principal))
+        .onFailure(
+            err -> log.debug("WebSocket upgrade failed: {}", err.getClass().getSimpleName()));
+  }
+
+  private static void unauthorized(RoutingContext ctx, String detail) {
+    ctx.response().putHeader("WWW-Authenticate", "Bearer");
+    Problem.send(ctx, 401, detail);
   }
 
   private void ready(RoutingContext ctx) {

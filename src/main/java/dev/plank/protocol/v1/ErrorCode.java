@@ -10,7 +10,9 @@ enum ErrorCode {
   UNKNOWN_ACTION,
   UNKNOWN_CHANNEL,
   BAD_FILTER,
-  TOO_MANY_SUBSCRIPTIONS;
+  TOO_MANY_SUBSCRIPTIONS,
+  /** No valid token where one is needed, a refused token, or a refused renewal. */
+  UNAUTHORIZED;
 
   /** As the wire spells it, {@code bad_filter}; the same under every default locale. */
   String wireName() {

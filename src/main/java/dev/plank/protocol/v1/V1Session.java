@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.plank.auth.Authentication;
 import dev.plank.auth.Policy;
 import dev.plank.auth.Principal;
 import dev.plank.capture.Position;
@@ -17,6 +18,7 @@ import dev.plank.ws.WsConnection;
 import dev.plank.ws.WsHandler;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -31,15 +33,35 @@ final class V1Session implements WsHandler, Subscriber {
   private final ObjectMapper json;
   private final V1Codec codec;
   private final RequestReader reader = new RequestReader();
+  private final SessionAuth auth; // owned by the connection's event loop
   private final Policy policy; // null: no policy, every channel and row may be read
-  private volatile Principal principal = Principal.anonymous();
 
-  V1Session(WsConnection connection, Hub hub, ObjectMapper json, V1Codec codec, Policy policy) {
+  V1Session(
+      WsConnection connection,
+      Hub hub,
+      ObjectMapper json,
+      V1Codec codec,
+      Authentication auth,
+      Principal principal,
+      Policy policy) {
     this.policy = policy;
     this.connection = connection;
     this.hub = hub;
     this.json = json;
     this.codec = codec;
+    this.auth =
+        new SessionAuth(
+            auth,
+            principal,
+            () -> connection.close((short) 1008, ErrorCode.UNAUTHORIZED.wireName()));
+  }
+
+  /**
+   * Who this connection acts for now: the anonymous principal until a token was verified. Read it
+   * on the connection's event loop (where requests are handled): a renewal replaces it there.
+   */
+  Principal principal() {
+    return auth.principal();
   }
 
   @Override
@@ -53,12 +75,20 @@ final class V1Session implements WsHandler, Subscriber {
     }
     try {
       Request request = reader.read(message);
-      if (request instanceof Request.Subscribe s) {
+      if (request instanceof Request.Auth a) {
+        authenticate(a);
+      } else if (request instanceof Request.Ping p) {
+        reply(p.id(), "pong", null);
+      } else if (!auth.mayAct()) {
+        error(
+            idOf(message),
+            ErrorCode.UNAUTHORIZED,
+            "authenticate first: send {\"action\":\"auth\",\"token\":\"…\"}");
+      } else if (request instanceof Request.Subscribe s) {
+        auth.acted();
         subscribe(s.request());
       } else if (request instanceof Request.Unsubscribe u) {
         hub.unsubscribe(this, u.channel(), u.id());
-      } else if (request instanceof Request.Ping p) {
-        reply(p.id(), "pong", null);
       }
     } catch (RequestException e) {
       error(e.id(), e.code(), e.getMessage());
@@ -68,11 +98,37 @@ final class V1Session implements WsHandler, Subscriber {
   /**
    * Under a policy, the request carries the principal's read bound for the channel; a channel it
    * may not read gets a bound that denies, and the hub answers it exactly as an unknown channel, in
-   * the same order and words.
+   * the same order and words. The principal is the one in force now: a renewed token binds the
+   * subscriptions made after it.
    */
   private void subscribe(SubscribeRequest request) {
     if (policy == null) hub.subscribe(this, request);
-    else hub.subscribe(this, request.under(policy.read(principal, request.channel())));
+    else hub.subscribe(this, request.under(policy.read(principal(), request.channel())));
+  }
+
+  private void authenticate(Request.Auth request) {
+    auth.authenticate(request.token())
+        .onComplete(
+            r -> {
+              if (r.failed()) {
+                error(
+                    request.id(),
+                    ErrorCode.UNAUTHORIZED,
+                    "invalid token: " + r.cause().getMessage());
+                return;
+              }
+              ObjectNode reply = json.createObjectNode().put("type", "authenticated");
+              if (request.id() != null) reply.set("id", request.id());
+              Instant expires = r.result().expiresAt();
+              if (expires == null) reply.putNull("expires");
+              else reply.put("expires", expires.getEpochSecond());
+              write(reply);
+            });
+  }
+
+  private static JsonNode idOf(JsonNode message) {
+    JsonNode id = message.get("id");
+    return id != null && (id.isTextual() || id.isNumber()) ? id : null;
   }
 
   @Override
@@ -82,6 +138,7 @@ final class V1Session implements WsHandler, Subscriber {
 
   @Override
   public void onClose() {
+    auth.close();
     hub.disconnect(this);
   }
 
