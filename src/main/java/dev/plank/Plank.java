@@ -3,6 +3,9 @@ package dev.plank;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.plank.api.ItemsApi;
+import dev.plank.auth.Authentication;
+import dev.plank.auth.Policy;
+import dev.plank.auth.TokenVerifier;
 import dev.plank.capture.Backoff;
 import dev.plank.capture.ChangeLog;
 import dev.plank.capture.ChangeSource;
@@ -86,6 +89,7 @@ public final class Plank implements AutoCloseable {
     // A throw that no handler caught would otherwise vanish, or reach stderr as a bare trace.
     vertx.exceptionHandler(err -> log.error("Unhandled error on an event loop", err));
     ObjectMapper json = jsonMapper();
+    Authentication auth = authentication(vertx, settings);
     this.pool =
         PgBuilder.pool()
             .with(new PoolOptions().setMaxSize(settings.poolSize()))
@@ -121,12 +125,12 @@ public final class Plank implements AutoCloseable {
     this.lagMonitor = new LagMonitor(pool, capture::newestSeq, metrics);
     this.webSocket =
         new WebSocketEndpoint(
-            Map.of("/ws", new V1Protocol(hub, json)),
+            Map.of("/ws", new V1Protocol(hub, json, auth, settings.auth().policy())),
             metrics,
             settings.maxFrameBytes(),
             settings.maxQueueBytes(),
             settings.limits());
-    ItemsApi items = new ItemsApi(pool, json);
+    ItemsApi items = new ItemsApi(pool, json, settings.auth().policy());
     this.webParts =
         new WebServer.Parts(
             settings,
@@ -138,7 +142,26 @@ public final class Plank implements AutoCloseable {
             new ConnectionGuard(settings.limits(), metrics),
             () -> draining,
             // One for the whole node: every event loop reads it, nothing writes it.
-            new ClientAddress(settings.web().trustedProxies()));
+            new ClientAddress(settings.web().trustedProxies()),
+            auth);
+  }
+
+  /**
+   * Tokens when a key is configured; else everyone is anonymous (the secure-defaults rule in {@link
+   * dev.plank.config.AuthSettings#checkExposure} decided at start whether that may be served here).
+   * With tokens on, a caller without one is refused until the policy allows anonymous access.
+   */
+  private static Authentication authentication(Vertx vertx, Settings settings) {
+    if (!settings.auth().tokensRequired()) return Authentication.off();
+    Policy policy = settings.auth().policy();
+    TokenVerifier verifier =
+        TokenVerifier.create(
+            vertx,
+            settings.auth(),
+            settings.auth().roleClaim(policy == null ? null : policy.roleClaim()));
+    // A caller without a token is the policy's anon role, when it has one.
+    return new Authentication(
+        verifier, policy != null && policy.allowsAnonymous(), settings.auth().authTimeout());
   }
 
   /**
@@ -146,6 +169,12 @@ public final class Plank implements AutoCloseable {
    * unreachable then, which {@link #databaseReady()} and {@code /ready} report.
    */
   public static Future<Plank> start(Settings settings) {
+    // Before anything starts: an exposed node without auth must not even start its database.
+    String exposure = settings.auth().checkExposure(settings.host());
+    if (exposure != null) {
+      if (settings.auth().mode() == dev.plank.config.AuthSettings.Mode.NONE) log.warn(exposure);
+      else log.info(exposure);
+    }
     Plank plank = new Plank(settings);
     int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
     // No context: a failed start closes Vert.x, and a future bound to one of its event loops

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import dev.plank.auth.Policy;
+import dev.plank.db.UnknownTableException;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -41,10 +43,19 @@ public final class ItemsApi {
           + " start Plank with --demo (PLANK_DEMO=true) to create it";
 
   private final ItemRepository items;
+  private final ItemsAccess access;
   private final ObjectReader reader;
 
   public ItemsApi(Pool pool, ObjectMapper json) {
+    this(pool, json, null);
+  }
+
+  /**
+   * @param policy {@code PLANK_POLICY}, or null when every caller may read and write every item
+   */
+  public ItemsApi(Pool pool, ObjectMapper json, Policy policy) {
     this.items = new ItemRepository(pool);
+    this.access = new ItemsAccess(policy, pool);
     // '{"name":"a"} junk' is malformed, not a valid object followed by noise.
     this.reader = json.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   }
@@ -79,15 +90,20 @@ public final class ItemsApi {
 
   private void list(RoutingContext ctx) {
     ListQuery query = ItemValidator.listQuery(ctx.queryParams());
-    items.list(query).onSuccess(json -> sendJson(ctx, 200, json)).onFailure(e -> dbError(ctx, e));
+    access
+        .read(ctx)
+        .compose(bound -> items.list(query, bound))
+        .onSuccess(json -> sendJson(ctx, 200, json))
+        .onFailure(e -> dbError(ctx, e));
   }
 
   private void create(RoutingContext ctx) {
     List<FieldError> errors = new ArrayList<>();
     ItemWrite item = ItemValidator.full(body(ctx), errors);
     ValidationException.throwIfAny(errors);
-    items
-        .create(item)
+    access
+        .write(ctx)
+        .compose(bound -> items.create(item, bound))
         .onSuccess(
             created -> {
               ctx.response().putHeader("Location", ITEMS + "/" + created.id());
@@ -98,8 +114,9 @@ public final class ItemsApi {
 
   private void get(RoutingContext ctx) {
     long id = ItemValidator.id(ctx.pathParam("id"));
-    items
-        .get(id)
+    access
+        .read(ctx)
+        .compose(bound -> items.get(id, bound))
         .onSuccess(json -> sendItem(ctx, id, json.orElse(null)))
         .onFailure(e -> dbError(ctx, e));
   }
@@ -110,8 +127,9 @@ public final class ItemsApi {
     long id = ItemValidator.id(ctx.pathParam("id"), errors);
     ItemWrite item = ItemValidator.full(body, errors);
     ValidationException.throwIfAny(errors);
-    items
-        .replace(id, item)
+    access
+        .write(ctx)
+        .compose(bound -> items.replace(id, item, bound))
         .onSuccess(json -> sendItem(ctx, id, json.orElse(null)))
         .onFailure(e -> dbError(ctx, e));
   }
@@ -124,15 +142,22 @@ public final class ItemsApi {
     ValidationException.throwIfAny(errors);
     // An empty patch changes nothing, so it writes nothing: no updated_at bump and no change
     // message for subscribers, just the current item.
-    (item.isEmpty() ? items.get(id) : items.patch(id, item))
+    access
+        .write(ctx)
+        .compose(
+            bound ->
+                item.isEmpty()
+                    ? access.read(ctx).compose(readable -> items.get(id, readable))
+                    : items.patch(id, item, bound))
         .onSuccess(json -> sendItem(ctx, id, json.orElse(null)))
         .onFailure(e -> dbError(ctx, e));
   }
 
   private void delete(RoutingContext ctx) {
     long id = ItemValidator.id(ctx.pathParam("id"));
-    items
-        .delete(id)
+    access
+        .write(ctx)
+        .compose(bound -> items.delete(id, bound))
         .onSuccess(
             deleted -> {
               if (!deleted) {
@@ -232,6 +257,19 @@ public final class ItemsApi {
   }
 
   private static void dbError(RoutingContext ctx, Throwable error) {
+    if (error instanceof ItemsAccess.Denied denied) {
+      Problem.send(ctx, denied.status, denied.getMessage());
+      return;
+    }
+    if (error instanceof ItemRepository.OutsideBound) {
+      // Nothing was written: the transaction rolled back.
+      Problem.send(ctx, 403, "The item is outside the rows this token may write");
+      return;
+    }
+    if (error instanceof UnknownTableException) {
+      Problem.send(ctx, 404, NO_ITEMS_TABLE);
+      return;
+    }
     if (error instanceof PgException pg && UNDEFINED_TABLE.equals(pg.getSqlState())) {
       // Not a fault: this database has no demo table, which Plank creates only when asked to.
       Problem.send(ctx, 404, NO_ITEMS_TABLE);

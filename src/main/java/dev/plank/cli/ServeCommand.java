@@ -48,6 +48,8 @@ final class ServeCommand implements Callable<Integer>, Main.EnvAware {
     StopSignal stop = StopSignal.install();
     Settings settings = common.settings(flags(), env);
     LogSetup.apply(settings.deploy());
+    // Secure defaults: refuse, as a one-line ConfigException (exit 2), before anything starts.
+    settings.auth().checkExposure(settings.host());
 
     Plank plank;
     try {

@@ -23,6 +23,15 @@ public final class Filter {
     return true;
   }
 
+  /** Both filters: a row must pass every condition of each. */
+  public Filter and(Filter other) {
+    if (other.isAll()) return this;
+    if (isAll()) return other;
+    List<Condition> both = new java.util.ArrayList<>(conditions);
+    both.addAll(other.conditions);
+    return new Filter(both);
+  }
+
   public boolean isAll() {
     return conditions.isEmpty();
   }

@@ -24,8 +24,17 @@ public final class FilterParser {
 
   private FilterParser() {}
 
-  @SuppressWarnings("StringSplitter") // its dropping of trailing empty terms is the grammar
   public static Filter parse(String text, TableInfo table) throws FilterException {
+    return parse(text, table, true);
+  }
+
+  /**
+   * @param revealColumns whether an unknown column's error lists the table's columns: not under a
+   *     policy, where the client may see only some rows and need not learn the schema
+   */
+  @SuppressWarnings("StringSplitter") // its dropping of trailing empty terms is the grammar
+  public static Filter parse(String text, TableInfo table, boolean revealColumns)
+      throws FilterException {
     if (text == null || text.isBlank()) return Filter.ALL;
     if (text.length() > MAX_LENGTH) {
       throw new FilterException("filter is longer than " + MAX_LENGTH + " characters");
@@ -36,12 +45,12 @@ public final class FilterParser {
       throw new FilterException("filter has more than " + MAX_CONDITIONS + " conditions");
     }
     List<Filter.Condition> conditions = new ArrayList<>();
-    for (String term : terms) conditions.add(condition(term, table));
+    for (String term : terms) conditions.add(condition(term, table, revealColumns));
     return new Filter(conditions);
   }
 
   /** PostgreSQL text holds neither U+0000 nor half a surrogate pair, so no row can match one. */
-  private static void checkText(String text) throws FilterException {
+  static void checkText(String text) throws FilterException {
     for (int i = 0; i < text.length(); i++) {
       char ch = text.charAt(i);
       if (ch == 0) throw new FilterException("filter contains U+0000, which text cannot hold");
@@ -55,15 +64,35 @@ public final class FilterParser {
     }
   }
 
-  private static Filter.Condition condition(String term, TableInfo table) throws FilterException {
+  private static Filter.Condition condition(String term, TableInfo table, boolean revealColumns)
+      throws FilterException {
+    Split split = split(term);
+    List<String> values =
+        split.operator().equals("in") ? list(split.value(), term) : List.of(split.value());
+    return compile(split.column(), split.operator(), values, table, term, revealColumns);
+  }
+
+  /** A term's three parts, not yet checked. */
+  record Split(String column, String operator, String value) {}
+
+  static Split split(String term) throws FilterException {
     int eq = term.indexOf('=');
     int dot = term.indexOf('.', eq + 1);
     if (eq <= 0 || dot < 0) {
       throw new FilterException("expected column=operator.value in '" + term + "'");
     }
-    String column = term.substring(0, eq);
-    String operator = term.substring(eq + 1, dot);
-    String value = term.substring(dot + 1);
+    return new Split(term.substring(0, eq), term.substring(eq + 1, dot), term.substring(dot + 1));
+  }
+
+  /** One condition from its parts, its values already split (an {@code in} list's items). */
+  static Filter.Condition compile(
+      String column,
+      String operator,
+      List<String> values,
+      TableInfo table,
+      String term,
+      boolean revealColumns)
+      throws FilterException {
     ColumnType type = table.columns().get(column);
     if (type == null) {
       throw new FilterException(
@@ -71,13 +100,15 @@ public final class FilterParser {
               + column
               + "' in '"
               + term
-              + "' ("
-              + table.ref().channel()
-              + " has "
-              + String.join(", ", table.columns().keySet().stream().sorted().toList())
-              + ")");
+              + "'"
+              + (revealColumns
+                  ? " ("
+                      + table.ref().channel()
+                      + " has "
+                      + String.join(", ", table.columns().keySet().stream().sorted().toList())
+                      + ")"
+                  : ""));
     }
-    List<String> values = operator.equals("in") ? list(value, term) : List.of(value);
     return new Filter.Condition(
         column,
         predicate(operator, values, type, term),

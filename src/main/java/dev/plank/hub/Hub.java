@@ -152,14 +152,17 @@ public final class Hub implements ChangeSink {
 
   /** Sends a change to one subscription, holds it for its catch-up, or skips it. */
   private boolean offer(Subscription subscription, Change change) {
-    if (!subscription.matches(change)) return false;
+    Shape shape = subscription.shape(change);
+    if (shape == Shape.NONE) return false;
     if (subscription.seam != null && subscription.seam.sees(change.xid())) return false;
     if (subscription.catchUp != null) {
       subscription.catchUp.hold(change);
       return false;
     }
-    if (change.isWithheld()) subscription.deliver(change);
-    else subscription.subscriber.send(encoded.frame(subscription.codec, change));
+    if (change.isWithheld() || shape == Shape.RESYNC) subscription.deliver(change, shape);
+    else {
+      subscription.subscriber.send(encoded.frame(subscription.codec, shape, change, subscription));
+    }
     return true;
   }
 
@@ -231,7 +234,14 @@ public final class Hub implements ChangeSink {
       return;
     }
     if (replacesWaiting) catchUpsWaiting.remove(previous.catchUp);
-    Subscription subscription = new Subscription(subscriber, table.ref(), request.events(), filter);
+    Subscription subscription =
+        new Subscription(
+            subscriber,
+            table.ref(),
+            request.events(),
+            filter,
+            resolved.bound(),
+            table.primaryKey());
     if (catchUp) {
       subscription.catchUp =
           new CatchUp(
@@ -280,6 +290,35 @@ public final class Hub implements ChangeSink {
     }
   }
 
+  /** The bound filter, or null to deny: a failing rule fails closed. */
+  private static Filter bound(RowBound rows, TableInfo table) {
+    try {
+      return rows.on(table);
+    } catch (RuntimeException e) {
+      log.error("Evaluating the policy for {} failed; denying", table.ref().channel(), e);
+      return null;
+    }
+  }
+
+  /**
+   * The answer for a channel that is not captured, or that a policy does not let the subscriber
+   * read: the same words for both.
+   */
+  private static String unknownChannel(
+      Map<String, TableInfo> catalog, String channel, boolean underPolicy) {
+    if (underPolicy) return unknownChannel(channel);
+    return "unknown channel '"
+        + channel
+        + "' (captured: "
+        + String.join(", ", catalog.keySet().stream().sorted().toList())
+        + ")";
+  }
+
+  /** The answer for a channel under a policy, which lists nothing. */
+  public static String unknownChannel(String channel) {
+    return "unknown channel '" + channel + "'";
+  }
+
   /** Each catch-up holds a pooled connection while it reads: at most a few run at once. */
   private void startCatchUp(CatchUp catchUp) {
     if (catchUpsRunning < maxCatchUps) {
@@ -319,29 +358,31 @@ public final class Hub implements ChangeSink {
       Map<String, TableInfo> catalog,
       TableInfo table,
       Filter filter,
+      Filter bound,
       Refusal refusal,
       String message) {
     /** Null while the catalog is not known. */
     static Resolved of(Map<String, TableInfo> catalog, SubscribeRequest request) {
       if (catalog == null) return null;
       TableInfo table = catalog.get(TableRef.parse(request.channel()).channel());
-      if (table == null) {
+      RowBound rows = request.rows();
+      // Under a policy, a channel the subscriber may not read is answered as an unknown one, and no
+      // answer names the captured channels or a table's columns.
+      Filter bound = table == null || rows == null ? null : Hub.bound(rows, table);
+      if (table == null || (rows != null && bound == null)) {
         return new Resolved(
             catalog,
             null,
             null,
+            null,
             Refusal.UNKNOWN_CHANNEL,
-            "unknown channel '"
-                + request.channel()
-                + "' (captured: "
-                + String.join(", ", catalog.keySet().stream().sorted().toList())
-                + ")");
+            unknownChannel(catalog, request.channel(), rows != null));
       }
       try {
-        return new Resolved(
-            catalog, table, FilterParser.parse(request.filter(), table), null, null);
+        Filter filter = FilterParser.parse(request.filter(), table, rows == null);
+        return new Resolved(catalog, table, filter, bound, null, null);
       } catch (FilterException e) {
-        return new Resolved(catalog, table, null, Refusal.BAD_FILTER, e.getMessage());
+        return new Resolved(catalog, table, null, null, Refusal.BAD_FILTER, e.getMessage());
       }
     }
   }

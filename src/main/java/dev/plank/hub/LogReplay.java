@@ -53,8 +53,9 @@ final class LogReplay {
     int bytes = 0;
     for (int i = from; i < page.size(); i++) {
       Change change = page.get(i);
-      if (!subscription.matches(change)) continue;
-      bytes += subscription.deliver(change);
+      Shape shape = subscription.shape(change);
+      if (shape == Shape.NONE) continue;
+      bytes += subscription.deliver(change, shape);
       if (bytes >= CatchUp.SLICE_BYTES && i + 1 < page.size()) {
         int next = i + 1;
         pacer.afterDrain(() -> send(page, next));

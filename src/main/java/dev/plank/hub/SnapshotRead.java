@@ -56,7 +56,7 @@ final class SnapshotRead {
         "SELECT to_jsonb(t.*)::text FROM "
             + table.ref().quoted()
             + " t WHERE "
-            + subscription.filter().toSql(params)
+            + subscription.snapshotFilter().toSql(params)
             + orderByPrimaryKey();
     pacer.step(
         read.connection().prepare(sql),
@@ -113,7 +113,8 @@ final class SnapshotRead {
 
     void add(String text) {
       RowJson row = new RowJson(text);
-      if (!subscription.filter().isAll() && !subscription.filter().matches(row.columns())) return;
+      Filter filter = subscription.snapshotFilter();
+      if (!filter.isAll() && !filter.matches(row.columns())) return;
       rows.add(row);
       bytes += text.length();
     }

@@ -10,6 +10,7 @@ import java.util.Set;
  *
  * @param since resume after this position, or {@code null}
  * @param snapshot first send the rows that match now
+ * @param rows the rows a policy lets the subscriber read; {@code null} when no policy is in force
  */
 public record SubscribeRequest(
     JsonNode id,
@@ -17,8 +18,24 @@ public record SubscribeRequest(
     Set<Change.Op> events,
     String filter,
     Position since,
-    boolean snapshot) {
+    boolean snapshot,
+    RowBound rows) {
   public SubscribeRequest {
     events = Set.copyOf(events);
+  }
+
+  public SubscribeRequest(
+      JsonNode id,
+      String channel,
+      Set<Change.Op> events,
+      String filter,
+      Position since,
+      boolean snapshot) {
+    this(id, channel, events, filter, since, snapshot, null);
+  }
+
+  /** This request, read under a policy's bound. */
+  public SubscribeRequest under(RowBound bound) {
+    return new SubscribeRequest(id, channel, events, filter, since, snapshot, bound);
   }
 }

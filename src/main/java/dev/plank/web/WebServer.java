@@ -3,13 +3,20 @@ package dev.plank.web;
 import dev.plank.api.ApiDocs;
 import dev.plank.api.ItemsApi;
 import dev.plank.api.Problem;
+import dev.plank.auth.Authentication;
+import dev.plank.auth.BearerToken;
+import dev.plank.auth.Principal;
+import dev.plank.auth.RestAuthHandler;
+import dev.plank.auth.TokenException;
 import dev.plank.config.Settings;
 import dev.plank.config.WebSettings;
 import dev.plank.metrics.PlankMetrics;
 import dev.plank.ws.WebSocketEndpoint;
 import io.netty.channel.Channel;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -48,7 +55,8 @@ public final class WebServer extends VerticleBase {
       Supplier<Future<Void>> databaseCheck,
       ConnectionGuard guard,
       BooleanSupplier draining,
-      ClientAddress clientAddress) {}
+      ClientAddress clientAddress,
+      Authentication auth) {}
 
   private final Parts parts;
   // This instance's connections: each is served on this instance's event loop, which owns the map.
@@ -139,6 +147,8 @@ public final class WebServer extends VerticleBase {
     if (operations.tokenRequired() || metricsOpenOnMainPort(parts.settings())) {
       operations.mountMetrics(router);
     }
+    // Before the API: every REST request below carries its Principal (see Principals.of).
+    router.route().handler(new RestAuthHandler(parts.auth()));
     parts.items().mount(router);
     ApiDocs.mount(router);
     Dashboard.mount(router);
@@ -150,6 +160,12 @@ public final class WebServer extends VerticleBase {
     return router;
   }
 
+  /**
+   * Upgrades to a WebSocket. A token on the upgrade (header or {@code token} parameter) is verified
+   * first, and a bad one refused with 401; without one the connection opens and the protocol asks
+   * for an {@code auth} message when it needs one. The request's URI is never logged: it may hold a
+   * token.
+   */
   private void upgrade(RoutingContext ctx, String path) {
     if (!ctx.request().canUpgradeToWebSocket()) {
       Problem.send(ctx, 400, path + " expects a WebSocket upgrade request");
@@ -161,6 +177,41 @@ public final class WebServer extends VerticleBase {
       Problem.send(ctx, 503, "this node is draining: connect to another one");
       return;
     }
+    Authentication auth = parts.auth();
+    if (!auth.tokensOn()) {
+      openWebSocket(ctx, path, null);
+      return;
+    }
+    String token;
+    try {
+      token = BearerToken.of(ctx.request());
+    } catch (TokenException e) {
+      unauthorized(ctx, e.getMessage());
+      return;
+    }
+    if (token == null) {
+      openWebSocket(ctx, path, null);
+      return;
+    }
+    Context context = vertx.getOrCreateContext();
+    ctx.request().pause();
+    auth.verifier()
+        .verify(token)
+        .onComplete(
+            r -> {
+              Runnable then =
+                  () -> {
+                    if (r.succeeded()) openWebSocket(ctx, path, r.result());
+                    else unauthorized(ctx, "invalid token: " + r.cause().getMessage());
+                  };
+              // Keys from a JWKS URL arrive on another context; the upgrade belongs to this one.
+              if (Vertx.currentContext() == context) then.run();
+              else context.runOnContext(v -> then.run());
+            });
+  }
+
+  /** Admits the connection under the connection limits, then completes the upgrade. */
+  private void openWebSocket(RoutingContext ctx, String path, Principal principal) {
     String address = parts.clientAddress().of(ctx.request());
     String refused = parts.guard().admitWebSocket(address);
     if (refused != null) {
@@ -177,13 +228,18 @@ public final class WebServer extends VerticleBase {
             ws -> {
               if (deadline != null) deadline.upgraded();
               channel.closeFuture().addListener(f -> parts.guard().webSocketClosed(address));
-              parts.webSocket().accept(path, ws, connection);
+              parts.webSocket().accept(path, ws, connection, principal);
             })
         .onFailure(
             err -> {
               parts.guard().webSocketClosed(address);
-              log.debug("WebSocket upgrade failed: {}", err.getMessage());
+              log.debug("WebSocket upgrade failed: {}", err.getClass().getSimpleName());
             });
+  }
+
+  private static void unauthorized(RoutingContext ctx, String detail) {
+    ctx.response().putHeader("WWW-Authenticate", "Bearer");
+    Problem.send(ctx, 401, detail);
   }
 
   /**

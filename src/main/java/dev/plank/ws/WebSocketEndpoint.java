@@ -1,5 +1,6 @@
 package dev.plank.ws;
 
+import dev.plank.auth.Principal;
 import dev.plank.config.LimitSettings;
 import dev.plank.metrics.PlankMetrics;
 import io.netty.channel.Channel;
@@ -56,8 +57,11 @@ public final class WebSocketEndpoint {
    * Serves a connection upgraded on {@code path}. Change frames are written to its Netty channel
    * directly (see {@link SessionOutbox}), which the HTTP connection it was upgraded from still
    * owns.
+   *
+   * @param principal who the upgrade's token was verified as, or {@code null} without a token
    */
-  public void accept(String path, ServerWebSocket ws, HttpConnection upgradedFrom) {
+  public void accept(
+      String path, ServerWebSocket ws, HttpConnection upgradedFrom, Principal principal) {
     WsHandler.Factory factory = handlers.get(path);
     if (factory == null) throw new IllegalArgumentException("no WebSocket handler on " + path);
     Channel channel = ((ConnectionBase) upgradedFrom).channel();
@@ -75,7 +79,7 @@ public final class WebSocketEndpoint {
     connections.add(connection);
     metrics.connectionOpened();
     connection.start(
-        factory.open(connection),
+        factory.open(connection, principal),
         () -> {
           connections.remove(connection);
           metrics.connectionClosed();

@@ -1,5 +1,6 @@
 package dev.plank.ws;
 
+import dev.plank.auth.Principal;
 import io.vertx.core.buffer.Buffer;
 
 /**
@@ -24,6 +25,10 @@ public interface WsHandler {
   /** Makes the handler of each new connection on one path. */
   @FunctionalInterface
   interface Factory {
-    WsHandler open(WsConnection connection);
+    /**
+     * @param principal who the upgrade request's token was verified as, or {@code null} when it
+     *     came without a token (the protocol may still authenticate it later)
+     */
+    WsHandler open(WsConnection connection, Principal principal);
   }
 }

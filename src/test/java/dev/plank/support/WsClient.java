@@ -33,12 +33,10 @@ public final class WsClient implements AutoCloseable {
   private final CompletableFuture<Closed> closed = new CompletableFuture<>();
   private final WebSocket socket;
 
-  private WsClient(String url) {
-    this.socket =
-        HTTP.newWebSocketBuilder()
-            .connectTimeout(Duration.ofSeconds(5))
-            .buildAsync(URI.create(url), new Receiver())
-            .join();
+  private WsClient(String url, java.util.Map<String, String> headers) {
+    WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+    headers.forEach(builder::header);
+    this.socket = builder.buildAsync(URI.create(url), new Receiver()).join();
   }
 
   private static ObjectMapper unconstrained() {
@@ -54,7 +52,12 @@ public final class WsClient implements AutoCloseable {
   }
 
   public static WsClient connect(String url) {
-    return new WsClient(url);
+    return new WsClient(url, java.util.Map.of());
+  }
+
+  /** Connects with extra upgrade request headers, e.g. {@code Authorization}. */
+  public static WsClient connect(String url, java.util.Map<String, String> headers) {
+    return new WsClient(url, headers);
   }
 
   public void send(String text) {

@@ -13,7 +13,9 @@ enum ErrorCode {
   TOO_MANY_SUBSCRIPTIONS,
   RATE_LIMITED,
   BUSY,
-  QUERY_TIMEOUT;
+  QUERY_TIMEOUT,
+  /** No valid token where one is needed, a refused token, or a refused renewal. */
+  UNAUTHORIZED;
 
   /** As the wire spells it, {@code bad_filter}; the same under every default locale. */
   String wireName() {

@@ -10,4 +10,12 @@ sealed interface Request {
   record Unsubscribe(JsonNode id, String channel) implements Request {}
 
   record Ping(JsonNode id) implements Request {}
+
+  /** A token, first or renewed; never logged, never echoed. */
+  record Auth(JsonNode id, String token) implements Request {
+    @Override
+    public String toString() {
+      return "Auth[id=" + id + "]";
+    }
+  }
 }

@@ -28,13 +28,14 @@ final class RequestReader {
       case "subscribe" -> subscribe(id, message);
       case "unsubscribe" -> new Request.Unsubscribe(id, channel(id, message));
       case "ping" -> new Request.Ping(id);
+      case "auth" -> new Request.Auth(id, token(id, message.get("token")));
       default ->
           throw new RequestException(
               id,
               ErrorCode.UNKNOWN_ACTION,
               "unknown action '"
                   + shorten(action.textValue())
-                  + "' (expected subscribe, unsubscribe or ping)");
+                  + "' (expected subscribe, unsubscribe, ping or auth)");
     };
   }
 
@@ -57,6 +58,13 @@ final class RequestReader {
             filter == null || filter.isNull() ? null : filter.textValue(),
             since,
             snapshot));
+  }
+
+  private static String token(JsonNode id, JsonNode token) throws RequestException {
+    if (token == null || !token.isTextual() || token.textValue().isEmpty()) {
+      throw new RequestException(id, ErrorCode.BAD_REQUEST, "'token' is required (a string)");
+    }
+    return token.textValue();
   }
 
   private static Position since(JsonNode id, JsonNode since) throws RequestException {

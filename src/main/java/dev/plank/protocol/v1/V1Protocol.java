@@ -1,6 +1,9 @@
 package dev.plank.protocol.v1;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.plank.auth.Authentication;
+import dev.plank.auth.Policy;
+import dev.plank.auth.Principal;
 import dev.plank.hub.Hub;
 import dev.plank.ws.WsConnection;
 import dev.plank.ws.WsHandler;
@@ -13,15 +16,23 @@ public final class V1Protocol implements WsHandler.Factory {
   private final Hub hub;
   private final ObjectMapper json;
   private final V1Codec codec;
+  private final Authentication auth;
+  private final Policy policy; // null: every principal reads everything
 
-  public V1Protocol(Hub hub, ObjectMapper json) {
+  public V1Protocol(Hub hub, ObjectMapper json, Authentication auth) {
+    this(hub, json, auth, null);
+  }
+
+  public V1Protocol(Hub hub, ObjectMapper json, Authentication auth, Policy policy) {
+    this.policy = policy;
     this.hub = hub;
     this.json = json;
     this.codec = new V1Codec(json);
+    this.auth = auth;
   }
 
   @Override
-  public WsHandler open(WsConnection connection) {
-    return new V1Session(connection, hub, json, codec);
+  public WsHandler open(WsConnection connection, Principal principal) {
+    return new V1Session(connection, hub, json, codec, auth, principal, policy);
   }
 }

@@ -4,16 +4,21 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.plank.auth.Authentication;
+import dev.plank.auth.Policy;
+import dev.plank.auth.Principal;
 import dev.plank.capture.Position;
 import dev.plank.capture.RowJson;
 import dev.plank.hub.ChangeCodec;
 import dev.plank.hub.Hub;
 import dev.plank.hub.Refusal;
+import dev.plank.hub.SubscribeRequest;
 import dev.plank.hub.Subscriber;
 import dev.plank.ws.WsConnection;
 import dev.plank.ws.WsHandler;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -28,12 +33,35 @@ final class V1Session implements WsHandler, Subscriber {
   private final ObjectMapper json;
   private final V1Codec codec;
   private final RequestReader reader = new RequestReader();
+  private final SessionAuth auth; // owned by the connection's event loop
+  private final Policy policy; // null: no policy, every channel and row may be read
 
-  V1Session(WsConnection connection, Hub hub, ObjectMapper json, V1Codec codec) {
+  V1Session(
+      WsConnection connection,
+      Hub hub,
+      ObjectMapper json,
+      V1Codec codec,
+      Authentication auth,
+      Principal principal,
+      Policy policy) {
+    this.policy = policy;
     this.connection = connection;
     this.hub = hub;
     this.json = json;
     this.codec = codec;
+    this.auth =
+        new SessionAuth(
+            auth,
+            principal,
+            () -> connection.close((short) 1008, ErrorCode.UNAUTHORIZED.wireName()));
+  }
+
+  /**
+   * Who this connection acts for now: the anonymous principal until a token was verified. Read it
+   * on the connection's event loop (where requests are handled): a renewal replaces it there.
+   */
+  Principal principal() {
+    return auth.principal();
   }
 
   @Override
@@ -52,16 +80,55 @@ final class V1Session implements WsHandler, Subscriber {
         error(requestId(message), ErrorCode.RATE_LIMITED, connection.operationRateMessage());
         return;
       }
-      if (request instanceof Request.Subscribe s) {
-        hub.subscribe(this, s.request());
-      } else if (request instanceof Request.Unsubscribe u) {
-        hub.unsubscribe(this, u.channel(), u.id());
+      if (request instanceof Request.Auth a) {
+        authenticate(a);
       } else if (request instanceof Request.Ping p) {
         reply(p.id(), "pong", null);
+      } else if (!auth.mayAct()) {
+        error(
+            requestId(message),
+            ErrorCode.UNAUTHORIZED,
+            "authenticate first: send {\"action\":\"auth\",\"token\":\"…\"}");
+      } else if (request instanceof Request.Subscribe s) {
+        auth.acted();
+        subscribe(s.request());
+      } else if (request instanceof Request.Unsubscribe u) {
+        hub.unsubscribe(this, u.channel(), u.id());
       }
     } catch (RequestException e) {
       error(e.id(), e.code(), e.getMessage());
     }
+  }
+
+  /**
+   * Under a policy, the request carries the principal's read bound for the channel; a channel it
+   * may not read gets a bound that denies, and the hub answers it exactly as an unknown channel, in
+   * the same order and words. The principal is the one in force now: a renewed token binds the
+   * subscriptions made after it.
+   */
+  private void subscribe(SubscribeRequest request) {
+    if (policy == null) hub.subscribe(this, request);
+    else hub.subscribe(this, request.under(policy.read(principal(), request.channel())));
+  }
+
+  private void authenticate(Request.Auth request) {
+    auth.authenticate(request.token())
+        .onComplete(
+            r -> {
+              if (r.failed()) {
+                error(
+                    request.id(),
+                    ErrorCode.UNAUTHORIZED,
+                    "invalid token: " + r.cause().getMessage());
+                return;
+              }
+              ObjectNode reply = json.createObjectNode().put("type", "authenticated");
+              if (request.id() != null) reply.set("id", request.id());
+              Instant expires = r.result().expiresAt();
+              if (expires == null) reply.putNull("expires");
+              else reply.put("expires", expires.getEpochSecond());
+              write(reply);
+            });
   }
 
   @Override
@@ -90,6 +157,7 @@ final class V1Session implements WsHandler, Subscriber {
 
   @Override
   public void onClose() {
+    auth.close();
     hub.disconnect(this);
   }
 

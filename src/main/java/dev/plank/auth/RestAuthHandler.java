@@ -1,0 +1,66 @@
+package dev.plank.auth;
+
+import dev.plank.api.Problem;
+import io.vertx.core.Context;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Runs before the REST routes: verifies the request's token and puts its {@link Principal} under
+ * {@link Principals#KEY}. A bad token is 401; no token is the anonymous principal when {@link
+ * Authentication#anonymousAllowed} says so, else 401. What a principal may do is the policy's
+ * business, further down.
+ */
+public final class RestAuthHandler implements Handler<RoutingContext> {
+  private final Authentication auth;
+
+  public RestAuthHandler(Authentication auth) {
+    this.auth = auth;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    if (!auth.tokensOn()) {
+      ctx.next();
+      return;
+    }
+    String token;
+    try {
+      token = BearerToken.of(ctx.request());
+    } catch (TokenException e) {
+      unauthorized(ctx, e.getMessage());
+      return;
+    }
+    if (token == null) {
+      if (auth.anonymousAllowed()) ctx.next();
+      else unauthorized(ctx, "a token is required (Authorization: Bearer <token>)");
+      return;
+    }
+    Context context = ctx.vertx().getOrCreateContext();
+    ctx.request().pause();
+    auth.verifier()
+        .verify(token)
+        .onComplete(
+            r -> {
+              Runnable then =
+                  () -> {
+                    ctx.request().resume();
+                    if (r.succeeded()) {
+                      ctx.put(Principals.KEY, r.result());
+                      ctx.next();
+                    } else {
+                      unauthorized(ctx, "invalid token: " + r.cause().getMessage());
+                    }
+                  };
+              // Keys from a JWKS URL arrive on another context; the request belongs to this one.
+              if (Vertx.currentContext() == context) then.run();
+              else context.runOnContext(v -> then.run());
+            });
+  }
+
+  static void unauthorized(RoutingContext ctx, String detail) {
+    ctx.response().putHeader("WWW-Authenticate", "Bearer");
+    Problem.send(ctx, 401, detail);
+  }
+}
