@@ -1,6 +1,7 @@
 package dev.plank.cli;
 
 import dev.plank.Plank;
+import dev.plank.config.AuthSettings;
 import dev.plank.config.Settings;
 import java.net.BindException;
 import java.util.HashMap;
@@ -47,7 +48,7 @@ final class ServeCommand implements Callable<Integer>, Main.EnvAware {
     StopSignal stop = StopSignal.install();
     Settings settings = common.settings(flags(), env);
     // Secure defaults: refuse, as a one-line ConfigException (exit 2), before anything starts.
-    settings.auth().checkExposure(settings.host());
+    String exposure = settings.auth().checkExposure(settings.host());
 
     Plank plank;
     try {
@@ -70,6 +71,14 @@ final class ServeCommand implements Callable<Integer>, Main.EnvAware {
       return 0;
     }
 
+    if (exposure != null) {
+      // Said once the node serves, just before "listening": what anyone who reaches it gets.
+      if (settings.auth().mode() == AuthSettings.Mode.NONE) {
+        System.err.println("plank: warning: " + exposure);
+      } else {
+        System.out.println(exposure);
+      }
+    }
     System.out.printf(
         "Plank listening on http://%s:%d (database: %s; capturing %s)%n",
         settings.host(),

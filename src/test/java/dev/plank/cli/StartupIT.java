@@ -85,7 +85,12 @@ class StartupIT {
                   + "; capturing items)");
       plank.sigterm();
       assertThat(plank.awaitExit(PROMPTLY)).isZero();
-      assertThat(plank.lines()).containsExactly(line, "Plank shutting down");
+      assertThat(plank.lines())
+          .containsExactly(
+              "No authentication configured: serving everything without tokens, on 127.0.0.1"
+                  + " only because it is a loopback address (set PLANK_JWT_* to require tokens)",
+              line,
+              "Plank shutting down");
     }
   }
 
