@@ -13,6 +13,10 @@ export type PlankErrorCode =
   | 'unknown_channel'
   | 'bad_filter'
   | 'too_many_subscriptions'
+  /** No token where one is needed, or a refused token or renewal. */
+  | 'unauthorized'
+  /** The `token` option threw, rejected or answered no string. */
+  | 'token'
   /** No reply in time (ping). */
   | 'timeout'
   /** The connection went away before the reply. */
@@ -84,9 +88,15 @@ export interface PlankOptions {
   dedupeWindow?: number;
   /** The WebSocket class to use; default the global `WebSocket`. */
   WebSocket?: new (url: string) => WebSocket;
+  /**
+   * A JWT, or a function answering a fresh one (called on every connect, and before the token's
+   * `exp` to renew it). Sent as the first message (`auth`), never in the URL; subscriptions go out
+   * once the server accepted it. A token that cannot be had or is refused is an `error` event.
+   */
+  token?: string | (() => string | Promise<string>);
 }
 
-export type ConnectionState = 'connecting' | 'open' | 'closed';
+export type ConnectionState = 'connecting' | 'authenticating' | 'open' | 'closed';
 
 export interface PlankEvents {
   connecting: { attempt: number };
