@@ -71,20 +71,20 @@ final class ServeCommand implements Callable<Integer>, Main.EnvAware {
       return 0;
     }
 
-    if (exposure != null) {
-      // Said once the node serves, just before "listening": what anyone who reaches it gets.
-      if (settings.auth().mode() == AuthSettings.Mode.NONE) {
-        System.err.println("plank: warning: " + exposure);
-      } else {
-        System.out.println(exposure);
-      }
-    }
     System.out.printf(
         "Plank listening on http://%s:%d (database: %s; capturing %s)%n",
         settings.host(),
         settings.port(),
         plank.describeDatabase(),
         String.join(", ", settings.tables()));
+    if (exposure != null) {
+      // Said right after "listening" (nothing comes before it): what anyone who reaches it gets.
+      if (settings.auth().mode() == AuthSettings.Mode.NONE) {
+        System.err.println("plank: warning: " + exposure);
+      } else {
+        System.out.println(exposure);
+      }
+    }
     stop.requested().join();
     System.out.println("Plank shutting down");
     plank.close();

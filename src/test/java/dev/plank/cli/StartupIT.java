@@ -99,9 +99,9 @@ class StartupIT {
       assertThat(plank.awaitExit(PROMPTLY)).isZero();
       assertThat(plank.lines())
           .containsExactly(
+              line,
               "No authentication configured: serving everything without tokens, on 127.0.0.1"
                   + " only because it is a loopback address (set PLANK_JWT_* to require tokens)",
-              line,
               "Plank shutting down");
     }
   }
