@@ -19,6 +19,10 @@ export type PlankErrorCode =
   | 'busy'
   /** The snapshot or replay query ran past the server's PLANK_QUERY_TIMEOUT. */
   | 'query_timeout'
+  /** No token where one is needed, or a refused token or renewal. */
+  | 'unauthorized'
+  /** The `token` option threw, rejected or answered no string. */
+  | 'token'
   /** No reply in time (ping). */
   | 'timeout'
   /** The connection went away before the reply. */
@@ -95,9 +99,15 @@ export interface PlankOptions {
    * at a random one and, on each reconnect, moves to another one picked at random.
    */
   urls?: Array<string | URL>;
+  /**
+   * A JWT, or a function answering a fresh one (called on every connect, and before the token's
+   * `exp` to renew it). Sent as the first message (`auth`), never in the URL; subscriptions go out
+   * once the server accepted it. A token that cannot be had or is refused is an `error` event.
+   */
+  token?: string | (() => string | Promise<string>);
 }
 
-export type ConnectionState = 'connecting' | 'open' | 'closed';
+export type ConnectionState = 'connecting' | 'authenticating' | 'open' | 'closed';
 
 export interface PlankEvents {
   connecting: { attempt: number };

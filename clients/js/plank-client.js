@@ -448,7 +448,8 @@ export class Subscription {
  *   `restored` (a refused or withdrawn replacement, after which the earlier subscription was
  *   applied again without a cursor), or the server's (`cursor_expired`).
  * - `error` `PlankError`: an error reply no request is waiting for, or a live subscription
- *   refused when it was restored (its `channel` says which; it is not retried).
+ *   refused when it was restored (its `channel` says which; it is not retried), or a token that
+ *   could not be had or was refused (code `token` or `unauthorized`).
  */
 export class Plank {
   /**
@@ -471,6 +472,11 @@ export class Plank {
    * @param {number} [options.dedupeWindow=10000] How many recent `seq` per channel are
    *   remembered to drop repeats.
    * @param {typeof WebSocket} [options.WebSocket] The WebSocket class (default: the global one).
+   * @param {string|(() => string|Promise<string>)} [options.token] A JWT, or a function that
+   *   answers a fresh one (called on every connect and before the token expires). Sent as the
+   *   first message (`auth`), never in the URL, so that proxies do not log it; subscriptions go
+   *   out once the server accepted it. Renewed before its `exp` (read from the token, without
+   *   verifying it: 30 s or a tenth of its lifetime before, whichever is sooner).
    */
   constructor(url, options = {}) {
     const given = Array.isArray(url) ? url : url == null && options.urls ? options.urls : [url];
@@ -488,8 +494,14 @@ export class Plank {
           "or pass one, e.g. new Plank(url, { WebSocket }) with WebSocket from the 'ws' package",
       );
     }
-    /** `connecting`, `open` or `closed`. */
+    const { token } = this.options;
+    if (token !== undefined && token !== null && typeof token !== 'string' && typeof token !== 'function') {
+      throw new TypeError('token must be a string or a function returning one (or a Promise of one)');
+    }
+    /** `connecting`, `authenticating` (a token is being sent), `open` or `closed`. */
     this.state = 'connecting';
+    /** @internal The timer that renews the token before it expires. */
+    this._renewTimer = null;
     /** @internal */ this._socket = null;
     /** @internal */ this._listeners = new Map();
     /**
@@ -675,6 +687,18 @@ export class Plank {
   /** @internal */
   _onOpen() {
     clearTimeout(this._handshakeTimer);
+    if (this.options.token) {
+      // Nothing else goes out until the server accepted the token: a subscribe before it would
+      // be refused as unauthorized.
+      this.state = 'authenticating';
+      this._authenticate(true);
+      return;
+    }
+    this._ready();
+  }
+
+  /** @internal The connection is usable: restore the subscriptions and start the heartbeat. */
+  _ready() {
     this.state = 'open';
     for (const state of this._channels.values()) {
       // The server forgot the old connection's subscriptions, snapshots and all.
@@ -688,6 +712,56 @@ export class Plank {
     this._openedBefore = true;
     this._startHeartbeat();
     this._emit('open', {});
+  }
+
+  /**
+   * @internal Gets a token from the app and sends it as `auth`; on the first one of a connection
+   * the connection becomes `open` when the server accepts it. A refused or missing first token
+   * ends the connection (the reconnect asks the app again, after the back-off); a refused renewal
+   * is reported and the server closes the connection when the old token expires.
+   */
+  async _authenticate(first) {
+    const socket = this._socket;
+    let token;
+    try {
+      const source = this.options.token;
+      token = typeof source === 'function' ? await source() : source;
+      if (typeof token !== 'string' || !token) throw new TypeError('the token function answered no string');
+    } catch (error) {
+      if (this._socket !== socket) return;
+      this._emit('error', new PlankError('token', `no token: ${error?.message ?? error}`));
+      if (first) this._drop(4001, 'no token');
+      return;
+    }
+    if (this._socket !== socket || this._closedByUser) return;
+    this._request({ action: 'auth', token }, {
+      early: true,
+      timeout: this.options.timeout,
+      ok: (reply) => {
+        this._scheduleRenewal(token, reply?.expires);
+        if (first) this._ready();
+      },
+      fail: (error) => {
+        if (error.code === 'disconnected' || error.code === 'closed') return;
+        this._emit('error', error);
+        if (first) this._drop(4001, 'authentication failed');
+      },
+    });
+  }
+
+  /** @internal Renews 30 s or a tenth of the token's lifetime before its `exp`, whichever is sooner. */
+  _scheduleRenewal(token, expires) {
+    clearTimeout(this._renewTimer);
+    this._renewTimer = null;
+    if (typeof this.options.token !== 'function') return; // a fixed string cannot be renewed
+    const exp = tokenExpiry(token) ?? (typeof expires === 'number' ? expires * 1000 : null);
+    if (exp === null) return;
+    const left = exp - Date.now();
+    const lead = Math.min(30_000, Math.max(0, left) / 10);
+    this._renewTimer = setTimeout(() => {
+      this._renewTimer = null;
+      if (this.state === 'open') this._authenticate(false);
+    }, Math.max(0, left - lead));
   }
 
   /**
@@ -719,6 +793,8 @@ export class Plank {
 
   /** @internal Drops the current socket (if any) without closing it. */
   _detach() {
+    clearTimeout(this._renewTimer);
+    this._renewTimer = null;
     clearInterval(this._heartbeatTimer);
     this._heartbeatTimer = null;
     clearTimeout(this._handshakeTimer);
@@ -766,8 +842,8 @@ export class Plank {
    * message (a change right behind a `subscribed`) is handled. Returns the id, or null when not
    * connected (`fail` was then called already).
    */
-  _request(message, { ok, fail, timeout = 0 }) {
-    if (this.state !== 'open') {
+  _request(message, { ok, fail, timeout = 0, early = false }) {
+    if (this.state !== 'open' && !(early && this.state === 'authenticating')) {
       const code = this._closedByUser ? 'closed' : 'disconnected';
       fail(new PlankError(code, 'not connected'));
       return null;
@@ -1062,6 +1138,17 @@ export class Plank {
   /** @internal */
   _emit(event, detail) {
     for (const listener of [...(this._listeners.get(event) ?? [])]) callApp(listener, detail);
+  }
+}
+
+/** A JWT's `exp` in ms, read without verifying (the server does); null when it has none. */
+function tokenExpiry(token) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const exp = JSON.parse(atob(payload)).exp;
+    return typeof exp === 'number' ? exp * 1000 : null;
+  } catch {
+    return null;
   }
 }
 

@@ -170,11 +170,7 @@ public final class Plank implements AutoCloseable {
    */
   public static Future<Plank> start(Settings settings) {
     // Before anything starts: an exposed node without auth must not even start its database.
-    String exposure = settings.auth().checkExposure(settings.host());
-    if (exposure != null) {
-      if (settings.auth().mode() == dev.plank.config.AuthSettings.Mode.NONE) log.warn(exposure);
-      else log.info(exposure);
-    }
+    settings.auth().checkExposure(settings.host());
     Plank plank = new Plank(settings);
     int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
     // No context: a failed start closes Vert.x, and a future bound to one of its event loops

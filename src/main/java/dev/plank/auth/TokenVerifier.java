@@ -66,7 +66,9 @@ public final class TokenVerifier {
       TokenVerifier verifier =
           new TokenVerifier(settings, roleClaim, new JwksLoader(vertx, settings.jwks()));
       synchronized (verifier) {
-        verifier.lastRefreshNanos = System.nanoTime();
+        // The first load does not count against the rate limit: a key rotated just after start
+        // is still found on the first token that uses it.
+        verifier.lastRefreshNanos = System.nanoTime() - JWKS_REFRESH_NANOS;
         verifier.keys = verifier.loadJwks();
       }
       return verifier;

@@ -1,6 +1,7 @@
 package dev.plank.cli;
 
 import dev.plank.Plank;
+import dev.plank.config.AuthSettings;
 import dev.plank.config.Settings;
 import dev.plank.logging.LogSetup;
 import java.net.BindException;
@@ -49,7 +50,7 @@ final class ServeCommand implements Callable<Integer>, Main.EnvAware {
     Settings settings = common.settings(flags(), env);
     LogSetup.apply(settings.deploy());
     // Secure defaults: refuse, as a one-line ConfigException (exit 2), before anything starts.
-    settings.auth().checkExposure(settings.host());
+    String exposure = settings.auth().checkExposure(settings.host());
 
     Plank plank;
     try {
@@ -79,6 +80,14 @@ final class ServeCommand implements Callable<Integer>, Main.EnvAware {
         settings.port(),
         plank.describeDatabase(),
         String.join(", ", settings.tables()));
+    if (exposure != null) {
+      // Said right after "listening" (nothing comes before it): what anyone who reaches it gets.
+      if (settings.auth().mode() == AuthSettings.Mode.NONE) {
+        System.err.println("plank: warning: " + exposure);
+      } else {
+        System.out.println(exposure);
+      }
+    }
     stop.requested().join();
     System.out.println("Plank shutting down");
     plank.close();

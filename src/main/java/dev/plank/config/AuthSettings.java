@@ -195,9 +195,9 @@ public record AuthSettings(
                   + AUTH
                   + "=none to serve without auth");
         }
-        yield "No authentication configured: serving everything without tokens because "
+        yield "No authentication configured: serving everything without tokens, on "
             + host
-            + " is a loopback address (set PLANK_JWT_* to require tokens)";
+            + " only because it is a loopback address (set PLANK_JWT_* to require tokens)";
       }
     };
   }

@@ -274,10 +274,13 @@ public final class WebServer extends VerticleBase {
 
   /**
    * Without a token, /metrics (JVM and traffic internals) stays on the main port only for local
-   * development: bound to loopback and with no management port to serve it instead.
+   * development: bound to loopback, without tokens, and with no management port to serve it
+   * instead.
    */
   static boolean metricsOpenOnMainPort(Settings settings) {
-    return settings.web().managementPort() == 0 && HostGuard.isLoopback(settings.host());
+    return settings.web().managementPort() == 0
+        && HostGuard.isLoopback(settings.host())
+        && !settings.auth().tokensRequired();
   }
 
   static Operations operations(Parts parts) {

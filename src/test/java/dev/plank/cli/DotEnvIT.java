@@ -69,15 +69,17 @@ class DotEnvIT {
             PlankProcess.jar(),
             dir,
             Map.of("DATABASE_URL", TestPlank.url(database), "PLANK_TABELS", "orders"))) {
-      plank.awaitLine(l -> l.startsWith("Plank listening"), Duration.ofSeconds(30));
+      // The secure-defaults line comes right after "listening": wait for it, then all are in.
+      plank.awaitLine(l -> l.startsWith("No authentication configured"), Duration.ofSeconds(30));
       assertThat(plank.lines())
-          .hasSize(3)
+          .hasSize(4)
           .startsWith(
               "plank: warning: .env line 2: PLANK_PROT is not a Plank setting"
                   + " (did you mean PLANK_PORT?); ignored",
               "plank: warning: environment variable PLANK_TABELS is not a Plank setting"
                   + " (did you mean PLANK_TABLES?); ignored");
       assertThat(plank.lines().get(2)).startsWith("Plank listening on http://127.0.0.1:" + port);
+      assertThat(plank.lines().get(3)).startsWith("No authentication configured");
       plank.sigterm();
       assertThat(plank.awaitExit(PROMPTLY)).isZero();
     }

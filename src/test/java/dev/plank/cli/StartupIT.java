@@ -56,6 +56,18 @@ class StartupIT {
   }
 
   @Test
+  void withoutAuthANonLoopbackAddressIsRefusedInOneLine() {
+    try (PlankProcess plank = start("--port", "0", "--host", "0.0.0.0")) {
+      assertThat(plank.awaitExit(PROMPTLY)).isEqualTo(2);
+      assertThat(plank.lines())
+          .containsExactly(
+              "plank: refusing to serve without authentication on 0.0.0.0, which is not a loopback"
+                  + " address: set PLANK_JWT_SECRET, PLANK_JWT_PUBLIC_KEY or PLANK_JWT_JWKS, or"
+                  + " PLANK_AUTH=none to serve without auth");
+    }
+  }
+
+  @Test
   void anUnknownTableIsOneLineWithoutListeningOrShuttingDown() {
     try (PlankProcess plank = start("--port", "0", "--tables", "items,nope")) {
       assertThat(plank.awaitExit(PROMPTLY)).isEqualTo(1);
@@ -85,7 +97,12 @@ class StartupIT {
                   + "; capturing items)");
       plank.sigterm();
       assertThat(plank.awaitExit(PROMPTLY)).isZero();
-      assertThat(plank.lines()).containsExactly(line, "Plank shutting down");
+      assertThat(plank.lines())
+          .containsExactly(
+              line,
+              "No authentication configured: serving everything without tokens, on 127.0.0.1"
+                  + " only because it is a loopback address (set PLANK_JWT_* to require tokens)",
+              "Plank shutting down");
     }
   }
 

@@ -31,6 +31,11 @@ public final class RawHttp {
       List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
       return values == null ? "" : String.join(", ", values);
     }
+
+    /** The headers as text, for assertion messages. */
+    public String head() {
+      return status + " " + headers;
+    }
   }
 
   private RawHttp() {}
@@ -70,6 +75,20 @@ public final class RawHttp {
     all.put("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
     all.put("Sec-WebSocket-Version", "13");
     return send(port, "GET", path, all);
+  }
+
+  /** A WebSocket upgrade of {@code pathAndQuery} with extra headers, reading the answer. */
+  public static Response upgrade(int port, String pathAndQuery, Map<String, String> headers) {
+    Map<String, String> all = new java.util.LinkedHashMap<>(headers);
+    all.put("Upgrade", "websocket");
+    all.put("Connection", "Upgrade");
+    all.put("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+    all.put("Sec-WebSocket-Version", "13");
+    try {
+      return send(port, "GET", pathAndQuery, all);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   public static Map<String, String> map(String... headers) {

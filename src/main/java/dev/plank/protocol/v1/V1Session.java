@@ -25,7 +25,8 @@ import java.util.List;
  * One v1 client: reads its requests (on the connection's event loop) and hands them to the hub; the
  * hub calls back the {@link Subscriber} methods on its own context, and everything goes out through
  * the {@link WsConnection}. A bad request gets an {@code error} reply and never closes the
- * connection. Holds no mutable state of its own.
+ * connection. Its one piece of mutable state, who it acts for ({@link SessionAuth}), is owned by
+ * the connection's event loop: read {@link #principal()} there.
  */
 final class V1Session implements WsHandler, Subscriber {
   private final WsConnection connection;
