@@ -10,6 +10,7 @@ import dev.plank.capture.LogEntries;
 import dev.plank.capture.PruneTask;
 import dev.plank.capture.notify.TriggerSource;
 import dev.plank.config.DatabaseUrl;
+import dev.plank.config.DeploySettings;
 import dev.plank.config.Settings;
 import dev.plank.db.Catalog;
 import dev.plank.db.DatabaseErrors;
@@ -77,7 +78,9 @@ public final class Plank implements AutoCloseable {
     this.pool =
         PgBuilder.pool()
             .with(new PoolOptions().setMaxSize(settings.poolSize()))
-            .connectingTo(database.connectOptions().addProperty("application_name", "plank"))
+            .connectingTo(
+                poolOptions(database, settings.deploy().poolMode())
+                    .addProperty("application_name", "plank"))
             .using(vertx)
             .build();
     // A context of its own: the hub and the change source share one event loop and need no locks.
@@ -97,8 +100,8 @@ public final class Plank implements AutoCloseable {
         new TriggerSource(
             vertx,
             hub.context(),
-            new PgConnectOptions(database.connectOptions())
-                .addProperty("application_name", "plank-listener"),
+            listenerUrl().connectOptions().addProperty("application_name", "plank-listener"),
+            listenSetting(),
             pool,
             changeLog,
             hub,
@@ -162,7 +165,13 @@ public final class Plank implements AutoCloseable {
     List<TableRef> tables = settings.tables().stream().map(TableRef::parse).toList();
     Future<List<TableInfo>> described =
         settings.initOnStart()
-            ? SchemaInstaller.install(pool, tables, settings.demo() || embedded != null)
+            ? SchemaInstaller.install(
+                vertx,
+                pool,
+                database,
+                settings.deploy().poolMode(),
+                tables,
+                settings.demo() || embedded != null)
             : Catalog.describe(pool, tables);
     described
         .onSuccess(
@@ -186,6 +195,31 @@ public final class Plank implements AutoCloseable {
               }
               vertx.setTimer(backoff.next(), t -> connectDatabase(backoff));
             });
+  }
+
+  /**
+   * The pool's connections. Behind a transaction-mode pooler, consecutive statements of one client
+   * connection may run in different server sessions: a named prepared statement would then be
+   * missing, so statements stay unnamed and uncached, and one at a time.
+   */
+  public static PgConnectOptions poolOptions(DatabaseUrl url, DeploySettings.PoolMode mode) {
+    PgConnectOptions options = url.connectOptions();
+    if (mode == DeploySettings.PoolMode.TRANSACTION) {
+      options.setUseLayer7Proxy(true).setCachePreparedStatements(false).setPipeliningLimit(1);
+    }
+    return options;
+  }
+
+  /** LISTEN needs a session of its own: PLANK_LISTEN_DATABASE_URL when set. */
+  private DatabaseUrl listenerUrl() {
+    DatabaseUrl listen = settings.deploy().listenDatabaseUrl();
+    return listen != null && embedded == null ? listen : database;
+  }
+
+  private String listenSetting() {
+    return settings.deploy().listenDatabaseUrl() != null && embedded == null
+        ? DeploySettings.LISTEN_DATABASE_URL
+        : Settings.DATABASE_URL;
   }
 
   private Future<Void> checkDatabase() {

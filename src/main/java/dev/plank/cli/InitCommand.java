@@ -1,5 +1,7 @@
 package dev.plank.cli;
 
+import dev.plank.Plank;
+import dev.plank.config.DeploySettings.PoolMode;
 import dev.plank.config.Settings;
 import dev.plank.db.EmbeddedDatabase;
 import dev.plank.db.SchemaInstaller;
@@ -21,8 +23,9 @@ import picocli.CommandLine.Mixin;
     mixinStandardHelpOptions = true,
     version = Main.VERSION,
     description =
-        "Install the plank schema, change log and triggers (idempotent, one transaction). Creates"
-            + " nothing outside the schema plank unless --demo.")
+        "Install or upgrade the plank schema (versioned migrations), then the triggers"
+            + " (idempotent; safe from several nodes at once). Creates nothing outside the schema"
+            + " plank unless --demo.")
 final class InitCommand implements Callable<Integer>, Main.EnvAware {
   @Mixin Main.CommonOptions common = new Main.CommonOptions();
 
@@ -40,11 +43,13 @@ final class InitCommand implements Callable<Integer>, Main.EnvAware {
         settings.databaseUrl() == null ? EmbeddedDatabase.start(settings.dataDir()) : null;
     var url = embedded != null ? embedded.url() : settings.databaseUrl();
     Vertx vertx = Vertx.vertx();
-    Pool pool = PgBuilder.pool().connectingTo(url.connectOptions()).using(vertx).build();
+    PoolMode mode = settings.deploy().poolMode();
+    Pool pool = PgBuilder.pool().connectingTo(Plank.poolOptions(url, mode)).using(vertx).build();
     try {
       List<TableRef> tables = settings.tables().stream().map(TableRef::parse).toList();
       List<TableInfo> installed =
-          SchemaInstaller.install(pool, tables, settings.demo() || embedded != null)
+          SchemaInstaller.install(
+                  vertx, pool, url, mode, tables, settings.demo() || embedded != null)
               .toCompletionStage()
               .toCompletableFuture()
               .get();

@@ -37,7 +37,8 @@ public record Settings(
     int maxChangeBytes,
     AuthSettings auth,
     LimitSettings limits,
-    WebSettings web) {
+    WebSettings web,
+    DeploySettings deploy) {
 
   public static final String DATABASE_URL = "DATABASE_URL";
   public static final String HOST = "PLANK_HOST";
@@ -112,7 +113,8 @@ public record Settings(
         s.integer(MAX_CHANGE_BYTES, 64 * 1024 * 1024, 16 * 1024, Integer.MAX_VALUE),
         AuthSettings.load(s),
         LimitSettings.load(s),
-        WebSettings.load(s));
+        WebSettings.load(s),
+        DeploySettings.load(s));
   }
 
   /** Settings for tests and embedding: defaults, with the given overrides. */
@@ -129,6 +131,7 @@ public record Settings(
     names.addAll(AuthSettings.NAMES);
     names.addAll(LimitSettings.NAMES);
     names.addAll(WebSettings.NAMES);
+    names.addAll(DeploySettings.NAMES);
     return List.copyOf(names);
   }
 
