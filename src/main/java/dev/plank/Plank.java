@@ -16,6 +16,7 @@ import dev.plank.db.Catalog;
 import dev.plank.db.DatabaseErrors;
 import dev.plank.db.EmbeddedDatabase;
 import dev.plank.db.SchemaInstaller;
+import dev.plank.db.SchemaMigrations;
 import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import dev.plank.hub.Hub;
@@ -58,6 +59,7 @@ public final class Plank implements AutoCloseable {
   private final PruneTask pruneTask;
   private final Promise<Void> databaseReady = Promise.promise();
   private volatile boolean closing;
+  private volatile SchemaMigrations.Result schema; // null until installed, or without init
 
   private Plank(Settings settings) {
     this.settings = settings;
@@ -158,7 +160,10 @@ public final class Plank implements AutoCloseable {
   }
 
   public String describeDatabase() {
-    return embedded != null ? "embedded PostgreSQL at " + database.redacted() : database.redacted();
+    String where =
+        embedded != null ? "embedded PostgreSQL at " + database.redacted() : database.redacted();
+    SchemaMigrations.Result installed = schema;
+    return installed == null ? where : where + "; " + installed.brief();
   }
 
   private void connectDatabase(Backoff backoff) {
@@ -166,12 +171,17 @@ public final class Plank implements AutoCloseable {
     Future<List<TableInfo>> described =
         settings.initOnStart()
             ? SchemaInstaller.install(
-                vertx,
-                pool,
-                database,
-                settings.deploy().poolMode(),
-                tables,
-                settings.demo() || embedded != null)
+                    vertx,
+                    pool,
+                    database,
+                    settings.deploy().poolMode(),
+                    tables,
+                    settings.demo() || embedded != null)
+                .map(
+                    installed -> {
+                      schema = installed.schema();
+                      return installed.tables();
+                    })
             : Catalog.describe(pool, tables);
     described
         .onSuccess(

@@ -5,7 +5,6 @@ import dev.plank.config.DeploySettings.PoolMode;
 import dev.plank.config.Settings;
 import dev.plank.db.EmbeddedDatabase;
 import dev.plank.db.SchemaInstaller;
-import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
@@ -47,15 +46,17 @@ final class InitCommand implements Callable<Integer>, Main.EnvAware {
     Pool pool = PgBuilder.pool().connectingTo(Plank.poolOptions(url, mode)).using(vertx).build();
     try {
       List<TableRef> tables = settings.tables().stream().map(TableRef::parse).toList();
-      List<TableInfo> installed =
+      SchemaInstaller.Installed installed =
           SchemaInstaller.install(
                   vertx, pool, url, mode, tables, settings.demo() || embedded != null)
               .toCompletionStage()
               .toCompletableFuture()
               .get();
       System.out.println(
-          "plank init: schema plank and triggers installed on "
-              + String.join(", ", installed.stream().map(t -> t.ref().toString()).toList())
+          "plank init: "
+              + installed.schema().brief()
+              + "; triggers installed on "
+              + String.join(", ", installed.tables().stream().map(t -> t.ref().toString()).toList())
               + " ("
               + url.redacted()
               + ")");

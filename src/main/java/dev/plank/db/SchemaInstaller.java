@@ -33,12 +33,15 @@ public final class SchemaInstaller {
   private SchemaInstaller() {}
 
   /**
-   * Installs everything and answers the captured tables as the catalog describes them. First checks
-   * the server and the tables (with {@code demo}, creating the demo table {@code public.items} if
-   * it is missing), so that a misnamed table installs nothing; then migrates the schema, off the
-   * event loops; then installs the triggers, in one transaction.
+   * Installs everything and answers the captured tables as the catalog describes them, and the
+   * schema's version. First checks the server and the tables (with {@code demo}, creating the demo
+   * table {@code public.items} if it is missing), so that a misnamed table installs nothing; then
+   * migrates the schema, off the event loops; then installs the triggers, in one transaction.
    */
-  public static Future<List<TableInfo>> install(
+  /** What an install found and did. */
+  public record Installed(List<TableInfo> tables, SchemaMigrations.Result schema) {}
+
+  public static Future<Installed> install(
       Vertx vertx, Pool pool, DatabaseUrl url, PoolMode mode, List<TableRef> tables, boolean demo) {
     return pool.withTransaction(
             conn ->
@@ -53,12 +56,16 @@ public final class SchemaInstaller {
         .compose(checked -> vertx.executeBlocking(() -> SchemaMigrations.migrate(url, mode), false))
         .compose(
             migrated -> {
-              LOG.info(migrated.describe());
+              // Said by the caller, in its one start-up line.
+              LOG.debug(migrated.describe());
               return pool.withTransaction(
                   conn ->
                       lock(conn)
                           .compose(v -> Catalog.describe(conn, tables))
-                          .compose(infos -> installTriggers(conn, infos).map(infos)));
+                          .compose(
+                              infos ->
+                                  installTriggers(conn, infos)
+                                      .map(new Installed(infos, migrated))));
             });
   }
 

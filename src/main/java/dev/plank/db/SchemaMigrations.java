@@ -29,7 +29,21 @@ public final class SchemaMigrations {
 
   /** What a migration run did. */
   public record Result(String version, int applied, boolean baselined) {
-    /** One line for the start-up log. */
+    /** For the start-up line: {@code schema v1}, with what changed if anything did. */
+    public String brief() {
+      if (baselined) return "schema v" + version + ", recognised from before versioning";
+      if (applied > 0) {
+        return "schema v"
+            + version
+            + ", "
+            + applied
+            + (applied == 1 ? " migration" : " migrations")
+            + " applied";
+      }
+      return "schema v" + version;
+    }
+
+    /** One line for the log. */
     public String describe() {
       return "Schema plank at version "
           + version

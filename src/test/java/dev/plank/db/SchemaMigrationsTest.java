@@ -101,7 +101,7 @@ class SchemaMigrationsTest {
     int nodes = 6;
     Vertx vertx = Vertx.vertx();
     List<Pool> pools = new ArrayList<>();
-    List<Future<List<TableInfo>>> installs = new ArrayList<>();
+    List<Future<SchemaInstaller.Installed>> installs = new ArrayList<>();
     try {
       for (int i = 0; i < nodes; i++) {
         Pool pool = PgBuilder.pool().connectingTo(db.url().connectOptions()).using(vertx).build();
@@ -119,7 +119,7 @@ class SchemaMigrationsTest {
       pools.forEach(Pool::close);
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
-    for (Future<List<TableInfo>> install : installs) {
+    for (Future<SchemaInstaller.Installed> install : installs) {
       assertThat(install.succeeded()).as(String.valueOf(install.cause())).isTrue();
     }
     assertThat(
