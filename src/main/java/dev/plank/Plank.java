@@ -13,12 +13,14 @@ import dev.plank.capture.LagMonitor;
 import dev.plank.capture.LogEntries;
 import dev.plank.capture.PruneTask;
 import dev.plank.capture.notify.TriggerSource;
+import dev.plank.config.ConnectionSettings;
 import dev.plank.config.DatabaseUrl;
 import dev.plank.config.Settings;
 import dev.plank.db.Catalog;
 import dev.plank.db.DatabaseErrors;
 import dev.plank.db.EmbeddedDatabase;
 import dev.plank.db.SchemaInstaller;
+import dev.plank.db.SchemaMigrations;
 import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import dev.plank.hub.Hub;
@@ -71,6 +73,7 @@ public final class Plank implements AutoCloseable {
   private volatile boolean closing;
   // Set once by closeAsync: /ready fails and WebSocket upgrades are refused from then on.
   private volatile boolean draining;
+  private volatile SchemaMigrations.Result schema; // null until installed, or without init
 
   private Plank(Settings settings) {
     this.settings = settings;
@@ -93,7 +96,9 @@ public final class Plank implements AutoCloseable {
     this.pool =
         PgBuilder.pool()
             .with(new PoolOptions().setMaxSize(settings.poolSize()))
-            .connectingTo(database.connectOptions().addProperty("application_name", "plank"))
+            .connectingTo(
+                poolOptions(database, settings.connections().poolMode())
+                    .addProperty("application_name", "plank"))
             .using(vertx)
             .build();
     // A context of its own: the hub and the change source share one event loop and need no locks.
@@ -114,8 +119,8 @@ public final class Plank implements AutoCloseable {
         new TriggerSource(
             vertx,
             hub.context(),
-            new PgConnectOptions(database.connectOptions())
-                .addProperty("application_name", "plank-listener"),
+            listenerUrl().connectOptions().addProperty("application_name", "plank-listener"),
+            listenSetting(),
             pool,
             changeLog,
             hub,
@@ -211,14 +216,28 @@ public final class Plank implements AutoCloseable {
   }
 
   public String describeDatabase() {
-    return embedded != null ? "embedded PostgreSQL at " + database.redacted() : database.redacted();
+    String where =
+        embedded != null ? "embedded PostgreSQL at " + database.redacted() : database.redacted();
+    SchemaMigrations.Result installed = schema;
+    return installed == null ? where : where + "; " + installed.brief();
   }
 
   private void connectDatabase(Backoff backoff) {
     List<TableRef> tables = settings.tables().stream().map(TableRef::parse).toList();
     Future<List<TableInfo>> described =
         settings.initOnStart()
-            ? SchemaInstaller.install(pool, tables, settings.demo() || embedded != null)
+            ? SchemaInstaller.install(
+                    vertx,
+                    pool,
+                    database,
+                    settings.connections().poolMode(),
+                    tables,
+                    settings.demo() || embedded != null)
+                .map(
+                    installed -> {
+                      schema = installed.schema();
+                      return installed.tables();
+                    })
             : Catalog.describe(pool, tables);
     described
         .onSuccess(
@@ -243,6 +262,31 @@ public final class Plank implements AutoCloseable {
               }
               vertx.setTimer(backoff.next(), t -> connectDatabase(backoff));
             });
+  }
+
+  /**
+   * The pool's connections. Behind a transaction-mode pooler, consecutive statements of one client
+   * connection may run in different server sessions: a named prepared statement would then be
+   * missing, so statements stay unnamed and uncached, and one at a time.
+   */
+  public static PgConnectOptions poolOptions(DatabaseUrl url, ConnectionSettings.PoolMode mode) {
+    PgConnectOptions options = url.connectOptions();
+    if (mode == ConnectionSettings.PoolMode.TRANSACTION) {
+      options.setUseLayer7Proxy(true).setCachePreparedStatements(false).setPipeliningLimit(1);
+    }
+    return options;
+  }
+
+  /** LISTEN needs a session of its own: PLANK_LISTEN_DATABASE_URL when set. */
+  private DatabaseUrl listenerUrl() {
+    DatabaseUrl listen = settings.connections().listenDatabaseUrl();
+    return listen != null && embedded == null ? listen : database;
+  }
+
+  private String listenSetting() {
+    return settings.connections().listenDatabaseUrl() != null && embedded == null
+        ? ConnectionSettings.LISTEN_DATABASE_URL
+        : Settings.DATABASE_URL;
   }
 
   private Future<Void> checkDatabase() {

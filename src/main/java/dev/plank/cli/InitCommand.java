@@ -1,9 +1,10 @@
 package dev.plank.cli;
 
+import dev.plank.Plank;
+import dev.plank.config.ConnectionSettings.PoolMode;
 import dev.plank.config.Settings;
 import dev.plank.db.EmbeddedDatabase;
 import dev.plank.db.SchemaInstaller;
-import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
@@ -21,8 +22,9 @@ import picocli.CommandLine.Mixin;
     mixinStandardHelpOptions = true,
     version = Main.VERSION,
     description =
-        "Install the plank schema, change log and triggers (idempotent, one transaction). Creates"
-            + " nothing outside the schema plank unless --demo.")
+        "Install or upgrade the plank schema (versioned migrations), then the triggers"
+            + " (idempotent; safe from several nodes at once). Creates nothing outside the schema"
+            + " plank unless --demo.")
 final class InitCommand implements Callable<Integer>, Main.EnvAware {
   @Mixin Main.CommonOptions common = new Main.CommonOptions();
 
@@ -40,17 +42,21 @@ final class InitCommand implements Callable<Integer>, Main.EnvAware {
         settings.databaseUrl() == null ? EmbeddedDatabase.start(settings.dataDir()) : null;
     var url = embedded != null ? embedded.url() : settings.databaseUrl();
     Vertx vertx = Vertx.vertx();
-    Pool pool = PgBuilder.pool().connectingTo(url.connectOptions()).using(vertx).build();
+    PoolMode mode = settings.connections().poolMode();
+    Pool pool = PgBuilder.pool().connectingTo(Plank.poolOptions(url, mode)).using(vertx).build();
     try {
       List<TableRef> tables = settings.tables().stream().map(TableRef::parse).toList();
-      List<TableInfo> installed =
-          SchemaInstaller.install(pool, tables, settings.demo() || embedded != null)
+      SchemaInstaller.Installed installed =
+          SchemaInstaller.install(
+                  vertx, pool, url, mode, tables, settings.demo() || embedded != null)
               .toCompletionStage()
               .toCompletableFuture()
               .get();
       System.out.println(
-          "plank init: schema plank and triggers installed on "
-              + String.join(", ", installed.stream().map(t -> t.ref().toString()).toList())
+          "plank init: "
+              + installed.schema().brief()
+              + "; triggers installed on "
+              + String.join(", ", installed.tables().stream().map(t -> t.ref().toString()).toList())
               + " ("
               + url.redacted()
               + ")");

@@ -11,13 +11,18 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code plank [serve|init|token] [flags]}: the jar's entry point. */
+/** {@code plank [serve|init|uninstall|token] [flags]}: the jar's entry point. */
 @Command(
     name = "plank",
     mixinStandardHelpOptions = true,
     version = Main.VERSION,
     description = "Real-time PostgreSQL changes over WebSocket.",
-    subcommands = {ServeCommand.class, InitCommand.class, TokenCommand.class})
+    subcommands = {
+      ServeCommand.class,
+      InitCommand.class,
+      UninstallCommand.class,
+      TokenCommand.class
+    })
 public final class Main implements Runnable {
   static final String VERSION = "plank 0.1.0";
 

@@ -55,7 +55,11 @@ public record DatabaseUrl(
     }
     String database = path.isEmpty() ? user : decode(path);
     DatabaseUrl url = new DatabaseUrl(uri.getHost(), port, database, user, password, params(uri));
-    url.connectOptions(); // checks sslmode now, so a typo stops start-up, not the first query
+    try {
+      url.connectOptions(); // checks sslmode now, so a typo stops start-up, not the first query
+    } catch (ConfigException e) {
+      throw new ConfigException(e.getMessage().replaceFirst("^DATABASE_URL", setting));
+    }
     return url;
   }
 

@@ -38,7 +38,8 @@ public record Settings(
     AuthSettings auth,
     LimitSettings limits,
     WebSettings web,
-    DeploySettings deploy) {
+    DeploySettings deploy,
+    ConnectionSettings connections) {
 
   public static final String DATABASE_URL = "DATABASE_URL";
   public static final String HOST = "PLANK_HOST";
@@ -114,7 +115,8 @@ public record Settings(
         AuthSettings.load(s),
         LimitSettings.load(s),
         WebSettings.load(s),
-        DeploySettings.load(s));
+        DeploySettings.load(s),
+        ConnectionSettings.load(s));
   }
 
   /** Settings for tests and embedding: defaults, with the given overrides. */
@@ -132,6 +134,7 @@ public record Settings(
     names.addAll(LimitSettings.NAMES);
     names.addAll(WebSettings.NAMES);
     names.addAll(DeploySettings.NAMES);
+    names.addAll(ConnectionSettings.NAMES);
     return List.copyOf(names);
   }
 

@@ -55,6 +55,28 @@ class SettingsTest {
         .hasMessageStartingWith("DATABASE_URL");
     assertThatThrownBy(() -> Settings.of(Map.of("DATABASE_URL", "postgresql://h/db?sslmode=bogus")))
         .hasMessage("DATABASE_URL has an unknown sslmode 'bogus'");
+    assertThatThrownBy(() -> Settings.of(Map.of("PLANK_POOL_MODE", "statement")))
+        .hasMessage("PLANK_POOL_MODE must be session or transaction (got 'statement')");
+    assertThatThrownBy(
+            () -> Settings.of(Map.of("PLANK_LISTEN_DATABASE_URL", "postgresql://h/db?sslmode=x")))
+        .hasMessage("PLANK_LISTEN_DATABASE_URL has an unknown sslmode 'x'");
+  }
+
+  @Test
+  void deploymentSettings() {
+    Settings defaults = Settings.of(Map.of());
+    assertThat(defaults.connections().listenDatabaseUrl()).isNull();
+    assertThat(defaults.connections().poolMode()).isEqualTo(ConnectionSettings.PoolMode.SESSION);
+    Settings pooled =
+        Settings.of(
+            Map.of(
+                "PLANK_LISTEN_DATABASE_URL",
+                "postgresql://app@db:5432/app",
+                "PLANK_POOL_MODE",
+                "Transaction"));
+    assertThat(pooled.connections().listenDatabaseUrl().host()).isEqualTo("db");
+    assertThat(pooled.connections().poolMode()).isEqualTo(ConnectionSettings.PoolMode.TRANSACTION);
+    assertThat(Settings.ALL_NAMES).contains("PLANK_LISTEN_DATABASE_URL", "PLANK_POOL_MODE");
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.plank.capture.notify;
 
 import dev.plank.capture.Backoff;
 import dev.plank.capture.OnContext;
+import dev.plank.config.ConnectionSettings;
 import dev.plank.db.SchemaInstaller;
 import dev.plank.metrics.PlankMetrics;
 import io.vertx.core.Context;
@@ -10,6 +11,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.SqlClient;
+import java.security.SecureRandom;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +27,8 @@ import org.slf4j.LoggerFactory;
 final class ListenConnection {
   private static final Logger LOG = LoggerFactory.getLogger(ListenConnection.class);
   private static final long HEALTH_INTERVAL_MS = 10_000;
+  private static final long PROBE_TIMEOUT_MS = 5_000;
+  private static final SecureRandom RANDOM = new SecureRandom();
 
   /** What the connection reports; called on its context. */
   interface Events {
@@ -40,11 +45,28 @@ final class ListenConnection {
 
     /** The connection was lost (not closed by {@link #close}); another one is on its way. */
     void lost();
+
+    /**
+     * The first connection receives no notifications (a pooler in transaction mode): it will never
+     * work, so the connection gave up.
+     */
+    void refused(Throwable reason);
+  }
+
+  /** A connection on which LISTEN receives nothing. */
+  static final class NotificationsNotReceived extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotificationsNotReceived(String message) {
+      super(message, null, false, false);
+    }
   }
 
   private final Vertx vertx;
   private final Context context;
   private final PgConnectOptions options;
+  private final String setting;
+  private final SqlClient notifier;
   private final PlankMetrics metrics;
   private final Backoff backoff;
   private final Events events;
@@ -59,12 +81,16 @@ final class ListenConnection {
       Vertx vertx,
       Context context,
       PgConnectOptions options,
+      String setting,
+      SqlClient notifier,
       PlankMetrics metrics,
       Backoff backoff,
       Events events) {
     this.vertx = vertx;
     this.context = context;
     this.options = options;
+    this.setting = setting;
+    this.notifier = notifier;
     this.metrics = metrics;
     this.backoff = backoff;
     this.events = events;
@@ -114,15 +140,58 @@ final class ListenConnection {
         .onFailure(this::onConnectFailed);
   }
 
+  /**
+   * Proves that this connection receives notifications before it listens for changes: it listens on
+   * a channel of its own and has another connection (of the pool) notify it. Behind a pooler in
+   * transaction mode (PgBouncer's default) LISTEN runs in a server session that is handed to
+   * someone else right after, and the connection silently receives nothing; plain PostgreSQL
+   * delivers at the notifier's commit, well within the deadline. Only once proven does the
+   * connection LISTEN on Plank's channel, so a pooled session is never left listening to it.
+   */
   private Future<PgConnection> listen(PgConnection conn) {
-    conn.notificationHandler(n -> events.notification(n.getPayload()));
+    // Hex digits only: the channel name is SQL text.
+    String probe = "plank_probe_" + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE);
+    Promise<Void> heard = Promise.promise();
+    conn.notificationHandler(
+        n -> {
+          if (SchemaInstaller.CHANNEL.equals(n.getChannel())) events.notification(n.getPayload());
+          else if (probe.equals(n.getChannel())) heard.tryComplete();
+        });
     conn.closeHandler(v -> onClosed(conn));
     // A dropped connection is reported once, by onClosed; not as a stack trace.
     conn.exceptionHandler(err -> LOG.debug("Listener connection error: {}", err.getMessage()));
-    return conn.query("LISTEN " + SchemaInstaller.CHANNEL)
+    return conn.query("LISTEN " + probe)
         .execute()
+        .compose(r -> notifier.query("NOTIFY " + probe).execute())
+        .compose(
+            r -> {
+              long timer =
+                  vertx.setTimer(
+                      PROBE_TIMEOUT_MS,
+                      t -> heard.tryFail(new NotificationsNotReceived(refusal())));
+              return heard.future().onComplete(v -> vertx.cancelTimer(timer));
+            })
+        .compose(
+            v -> conn.query("UNLISTEN " + probe + "; LISTEN " + SchemaInstaller.CHANNEL).execute())
         .map(conn)
         .onFailure(err -> conn.close());
+  }
+
+  private String refusal() {
+    String base =
+        "the listener connection ("
+            + setting
+            + ", "
+            + options.getHost()
+            + ":"
+            + options.getPort()
+            + ") receives no notifications; LISTEN needs a session of its own, which a pooler in"
+            + " transaction mode such as PgBouncer's does not keep: ";
+    return setting.equals(ConnectionSettings.LISTEN_DATABASE_URL)
+        ? base + "point PLANK_LISTEN_DATABASE_URL at PostgreSQL directly (or a session-mode pool)"
+        : base
+            + "set PLANK_LISTEN_DATABASE_URL to a direct connection to PostgreSQL (and"
+            + " PLANK_POOL_MODE=transaction)";
   }
 
   private void onListening(PgConnection conn) {
@@ -158,6 +227,17 @@ final class ListenConnection {
 
   private void onConnectFailed(Throwable err) {
     if (closed) return;
+    if (err instanceof NotificationsNotReceived) {
+      if (!everConnected) {
+        // A configuration error: retrying would only hide it behind a node that never goes live.
+        closed = true;
+        events.refused(err);
+        return;
+      }
+      LOG.error("Listener: {}; retrying with back-off", err.getMessage());
+      vertx.setTimer(backoff.next(), t -> connect());
+      return;
+    }
     if (backoff.attempts() == 0 && everConnected) {
       LOG.warn("Listener cannot reconnect yet: {}; retrying with back-off", err.getMessage());
     } else {

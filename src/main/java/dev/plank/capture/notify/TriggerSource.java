@@ -44,10 +44,15 @@ public final class TriggerSource implements ChangeSource {
   private volatile boolean live; // written on the context, read by /ready
   private volatile long newestSeq = -1; // written on the context, read by the lag monitor
 
+  /**
+   * @param setting the variable {@code options} came from, for the line that refuses a listener
+   *     connection that receives no notifications
+   */
   public TriggerSource(
       Vertx vertx,
       Context context,
       PgConnectOptions options,
+      String setting,
       Pool pool,
       History history,
       ChangeSink sink,
@@ -59,7 +64,9 @@ public final class TriggerSource implements ChangeSource {
     this.metrics = metrics;
     this.payloads = new PayloadReader(vertx, pool, entries);
     this.replay = new GapReplay(context, history, dedup, sink);
-    this.connection = new ListenConnection(vertx, context, options, metrics, backoff, new Events());
+    this.connection =
+        new ListenConnection(
+            vertx, context, options, setting, pool, metrics, backoff, new Events());
   }
 
   /** Connects and listens; the future completes once the first LISTEN is live. */
@@ -117,6 +124,11 @@ public final class TriggerSource implements ChangeSource {
       }
       pending.add(change);
       change.onComplete(r -> drain());
+    }
+
+    @Override
+    public void refused(Throwable reason) {
+      firstLive.tryFail(reason);
     }
 
     @Override
