@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -39,6 +40,7 @@ public final class WsConnection {
   private int frameStrikes; // refusals since the client was last under its rate
   private int operationStrikes;
   private boolean discarding; // the rest of a refused fragmented message is dropped
+  private boolean readPaused; // reading stopped until the message bucket refills
   private WsHandler handler; // set once by start, on the connection's event loop
   private volatile boolean open = true; // written on the connection's event loop, read by the hub
   private volatile long lastHeardNanos = System.nanoTime(); // any frame from the client
@@ -184,6 +186,7 @@ public final class WsConnection {
       rateLimitClose();
       return false;
     }
+    pauseUntilToken(now);
     if (frame.isText() || frame.isBinary() || frame.isContinuation()) {
       boolean whole = !frame.isContinuation() && frame.isFinal();
       if (!discarding) {
@@ -195,6 +198,26 @@ public final class WsConnection {
       discarding = !frame.isFinal();
     }
     return false;
+  }
+
+  /**
+   * Stops reading the socket until the bucket holds a token again: the flood then waits in the
+   * client's own TCP buffers instead of costing this event loop a refusal per frame.
+   */
+  private void pauseUntilToken(long now) {
+    if (readPaused) return;
+    readPaused = true;
+    ws.pause();
+    var unused =
+        channel
+            .eventLoop()
+            .schedule(
+                () -> {
+                  readPaused = false;
+                  if (open) ws.resume();
+                },
+                frames.nanosUntilToken(now),
+                TimeUnit.NANOSECONDS);
   }
 
   private void rateLimitClose() {

@@ -27,7 +27,7 @@ class RateLimitTest {
                 "PLANK_MESSAGE_BURST", "10",
                 "PLANK_SUBSCRIBE_RATE", "1",
                 "PLANK_SUBSCRIBE_BURST", "3",
-                "PLANK_RATE_LIMIT_STRIKES", "20"));
+                "PLANK_RATE_LIMIT_STRIKES", "3"));
   }
 
   @AfterAll
@@ -65,7 +65,7 @@ class RateLimitTest {
       plank.db().execute("INSERT INTO items(name, value) VALUES ('canary', 1)");
       assertThat(canary.next().path("data").path("name").asText()).isEqualTo("canary");
       assertThat(plank.metric("plank_limit_hits_total{limit=\"message_rate\"}"))
-          .isGreaterThanOrEqualTo(20);
+          .isGreaterThanOrEqualTo(3);
       assertThat(plank.metric("plank_limit_hits_total{limit=\"rate_limit_close\"}"))
           .isGreaterThanOrEqualTo(1);
     }
