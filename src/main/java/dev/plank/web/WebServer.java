@@ -228,7 +228,15 @@ public final class WebServer extends VerticleBase {
             ws -> {
               if (deadline != null) deadline.upgraded();
               channel.closeFuture().addListener(f -> parts.guard().webSocketClosed(address));
-              parts.webSocket().accept(path, ws, connection, principal);
+              parts
+                  .webSocket()
+                  .accept(
+                      path,
+                      ws,
+                      connection,
+                      principal,
+                      address,
+                      () -> parts.guard().coolDown(address));
             })
         .onFailure(
             err -> {

@@ -33,6 +33,8 @@ public final class WsConnection {
   private final AtomicBoolean cutOff = new AtomicBoolean(); // closed as a slow consumer
   private final LimitSettings limits;
   private final Consumer<String> onLimit; // counts a limit hit by name
+  private final Runnable onRateLimitClose; // tells the connection guard to cool the address down
+  private final String address; // the client's, as ClientAddress says (proxy-aware)
   // Rate limits, owned by the connection's event loop: checked before a message is parsed, so a
   // flood costs a counter, not work on the hub.
   private final TokenBucket frames;
@@ -54,10 +56,14 @@ public final class WsConnection {
       LoopWriter writer,
       Runnable onSlowConsumer,
       LimitSettings limits,
-      Consumer<String> onLimit) {
+      Consumer<String> onLimit,
+      String address,
+      Runnable onRateLimitClose) {
     this.ws = ws;
     this.limits = limits;
     this.onLimit = onLimit;
+    this.onRateLimitClose = onRateLimitClose;
+    this.address = address;
     long now = System.nanoTime();
     this.frames = new TokenBucket(limits.messageRate(), limits.messageBurst(), now);
     this.operations = new TokenBucket(limits.subscribeRate(), limits.subscribeBurst(), now);
@@ -101,6 +107,11 @@ public final class WsConnection {
     log.info("Closing a slow consumer: its outbound queue passed the limit");
     onSlowConsumer.run();
     close((short) 1008, "slow consumer");
+  }
+
+  /** The client's address (behind a trusted proxy, the forwarded one). */
+  public String address() {
+    return address;
   }
 
   /** False once the connection closed or was cut off. */
@@ -223,6 +234,7 @@ public final class WsConnection {
   private void rateLimitClose() {
     if (!open || !cutOff.compareAndSet(false, true)) return;
     onLimit.accept("rate_limit_close");
+    onRateLimitClose.run();
     log.debug("Closing a WebSocket that kept sending over its rate");
     close((short) 1008, "rate limited");
   }
