@@ -105,6 +105,9 @@ public final class Hub implements ChangeSink {
       park(subscriber, id, () -> doUnsubscribe(subscriber, channel, id));
       return;
     }
+    Subscription leaving = index.get(subscriber, TableRef.parse(channel));
+    // A catch-up still queued for a slot leaves the queue too: it must not count against its bound.
+    if (leaving != null && leaving.catchUp != null) catchUpsWaiting.remove(leaving.catchUp);
     if (index.remove(subscriber, TableRef.parse(channel))) metrics.subscriptionsChanged(-1);
     subscriber.unsubscribed(id, TableRef.parse(channel).channel());
   }

@@ -219,13 +219,20 @@ public final class WsConnection {
     if (readPaused) return;
     readPaused = true;
     ws.pause();
+    // Vert.x's pause only stops delivery: Netty would go on reading and decoding the flood into
+    // its queue. Stopping reads at the socket leaves it in the kernel and then in the client.
+    channel.config().setAutoRead(false);
     var unused =
         channel
             .eventLoop()
             .schedule(
                 () -> {
                   readPaused = false;
-                  if (open) ws.resume();
+                  // Cut off: the close handshake is not worth reading the flood's backlog for;
+                  // Vert.x drops the socket at its closing timeout.
+                  if (!open || cutOff.get()) return;
+                  channel.config().setAutoRead(true);
+                  ws.resume();
                 },
                 frames.nanosUntilToken(now),
                 TimeUnit.NANOSECONDS);
@@ -237,6 +244,17 @@ public final class WsConnection {
     onRateLimitClose.run();
     log.debug("Closing a WebSocket that kept sending over its rate");
     close((short) 1008, "rate limited");
+    // No close handshake: waiting for the client's Close frame would mean reading the flood's
+    // backlog. The socket goes once our Close frame has had a moment to leave.
+    var unused =
+        channel
+            .eventLoop()
+            .schedule(
+                () -> {
+                  var unusedClose = channel.close();
+                },
+                100,
+                TimeUnit.MILLISECONDS);
   }
 
   /**
