@@ -8,7 +8,9 @@ import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import dev.plank.hub.Filter;
 import dev.plank.hub.RowBound;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import java.util.concurrent.atomic.AtomicReference;
@@ -68,7 +70,7 @@ final class ItemsAccess {
           new Denied(403, "This token may not " + (read ? "read" : "write") + " items"));
     }
     RowBound rows = read ? policy.read(principal, CHANNEL) : policy.write(principal, CHANNEL);
-    return table()
+    return onOwnContext(ctx, table())
         .map(
             info -> {
               Filter bound = rows.on(info);
@@ -78,6 +80,19 @@ final class ItemsAccess {
               }
               return bound.isAll() ? null : bound;
             });
+  }
+
+  /**
+   * The table's description, completed on the request's own event loop: the cached future may
+   * belong to the context of whichever request first asked, and the response must not be written
+   * from there.
+   */
+  private static Future<TableInfo> onOwnContext(RoutingContext ctx, Future<TableInfo> table) {
+    if (table.isComplete()) return table;
+    Context own = ctx.vertx().getOrCreateContext();
+    Promise<TableInfo> here = Promise.promise();
+    table.onComplete(r -> own.runOnContext(v -> here.handle(r)));
+    return here.future();
   }
 
   private Future<TableInfo> table() {

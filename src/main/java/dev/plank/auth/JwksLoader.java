@@ -9,7 +9,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.util.HashSet;
@@ -67,7 +66,8 @@ final class JwksLoader {
     if (body.length() > MAX_BYTES) throw new IllegalArgumentException("JWKS is larger than 1 MB");
     JsonArray keys = new JsonObject(body).getJsonArray("keys");
     if (keys == null) throw new IllegalArgumentException("JWKS has no 'keys' list");
-    JWTAuthOptions options = new JWTAuthOptions().setJWTOptions(new JWTOptions());
+    // Times are checked by TokenVerifier, with the leeway; Vert.x would check exp without it.
+    JWTAuthOptions options = new JWTAuthOptions().setJWTOptions(TokenVerifier.signatureOnly());
     Set<String> algorithms = new HashSet<>();
     Set<String> kids = new HashSet<>();
     for (Object entry : keys) {
@@ -101,6 +101,7 @@ final class JwksLoader {
 
   @Override
   public String toString() {
-    return location;
+    // Logged: a URL's user info and query may hold a key.
+    return location.replaceFirst("//[^/@]*@", "//").replaceFirst("\\?.*", "?…");
   }
 }

@@ -94,7 +94,7 @@ public final class TokenVerifier {
   }
 
   /** Vert.x checks the signature only; the claims are checked below, with reasons to give. */
-  private static JWTOptions signatureOnly() {
+  static JWTOptions signatureOnly() {
     return new JWTOptions().setIgnoreExpiration(true).setLeeway(0);
   }
 

@@ -20,6 +20,8 @@ import java.util.List;
  * @param subscribeBurst subscribe and unsubscribe requests at once before the rate applies
  * @param rateLimitStrikes refusals in a row (without the client falling back under its rate) after
  *     which the connection is closed with 1008
+ * @param rateLimitCooldown how long an address whose WebSocket was closed for flooding is refused
+ *     new ones
  * @param maxCatchUpsWaiting snapshots and replays queued for a read slot; a subscribe beyond gets
  *     {@code busy}
  * @param stallTimeout time a snapshot or replay waits for its client to read before the client is
@@ -37,6 +39,7 @@ public record LimitSettings(
     int subscribeRate,
     int subscribeBurst,
     int rateLimitStrikes,
+    Duration rateLimitCooldown,
     int maxCatchUpsWaiting,
     Duration stallTimeout,
     Duration queryTimeout) {
@@ -50,6 +53,7 @@ public record LimitSettings(
   public static final String SUBSCRIBE_RATE = "PLANK_SUBSCRIBE_RATE";
   public static final String SUBSCRIBE_BURST = "PLANK_SUBSCRIBE_BURST";
   public static final String RATE_LIMIT_STRIKES = "PLANK_RATE_LIMIT_STRIKES";
+  public static final String RATE_LIMIT_COOLDOWN = "PLANK_RATE_LIMIT_COOLDOWN";
   public static final String MAX_CATCHUPS_WAITING = "PLANK_MAX_CATCHUPS_WAITING";
   public static final String STALL_TIMEOUT = "PLANK_STALL_TIMEOUT";
   public static final String QUERY_TIMEOUT = "PLANK_QUERY_TIMEOUT";
@@ -67,6 +71,7 @@ public record LimitSettings(
           SUBSCRIBE_RATE,
           SUBSCRIBE_BURST,
           RATE_LIMIT_STRIKES,
+          RATE_LIMIT_COOLDOWN,
           MAX_CATCHUPS_WAITING,
           STALL_TIMEOUT,
           QUERY_TIMEOUT);
@@ -86,6 +91,7 @@ public record LimitSettings(
         // A reconnecting client subscribes again to everything it had (PLANK_MAX_SUBSCRIPTIONS).
         s.integer(SUBSCRIBE_BURST, 100, 1, 1_000_000),
         s.integer(RATE_LIMIT_STRIKES, 50, 1, 1_000_000),
+        s.duration(RATE_LIMIT_COOLDOWN, "10s", Duration.ZERO),
         s.integer(MAX_CATCHUPS_WAITING, 1_000, 0, 1_000_000),
         s.duration(STALL_TIMEOUT, "5s", Duration.ofMillis(100)),
         s.duration(QUERY_TIMEOUT, "30s", Duration.ofMillis(100)));

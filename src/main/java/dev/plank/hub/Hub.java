@@ -47,6 +47,9 @@ public final class Hub implements ChangeSink {
   private volatile Map<String, TableInfo> catalog;
   private final ArrayDeque<CatchUp> catchUpsWaiting = new ArrayDeque<>(); // the hub's context
   private int catchUpsRunning; // owned by the hub's context
+  // Read slots in use per client address (the hub's context): one address may hold at most half of
+  // them, so clients that never read cannot take every slot from the others.
+  private final Map<String, Integer> slotsByAddress = new HashMap<>();
   private Map<String, TableInfo> channels; // null until the tables are known; the hub's context
   private boolean live; // the change source is live; owned by the hub's context
 
@@ -102,6 +105,9 @@ public final class Hub implements ChangeSink {
       park(subscriber, id, () -> doUnsubscribe(subscriber, channel, id));
       return;
     }
+    Subscription leaving = index.get(subscriber, TableRef.parse(channel));
+    // A catch-up still queued for a slot leaves the queue too: it must not count against its bound.
+    if (leaving != null && leaving.catchUp != null) catchUpsWaiting.remove(leaving.catchUp);
     if (index.remove(subscriber, TableRef.parse(channel))) metrics.subscriptionsChanged(-1);
     subscriber.unsubscribed(id, TableRef.parse(channel).channel());
   }
@@ -252,7 +258,7 @@ public final class Hub implements ChangeSink {
               context,
               history,
               limits.stallTimeout(),
-              this::catchUpDone,
+              () -> catchUpDone(subscriber.address()),
               () -> timedOut(subscription),
               () -> metrics.limitHit("stall_timeout"));
     }
@@ -321,20 +327,36 @@ public final class Hub implements ChangeSink {
 
   /** Each catch-up holds a pooled connection while it reads: at most a few run at once. */
   private void startCatchUp(CatchUp catchUp) {
-    if (catchUpsRunning < maxCatchUps) {
-      catchUpsRunning++;
-      catchUp.start();
+    if (catchUpsRunning < maxCatchUps && underAddressShare(catchUp)) {
+      take(catchUp);
     } else {
       catchUpsWaiting.add(catchUp);
     }
   }
 
-  private void catchUpDone() {
+  private void take(CatchUp catchUp) {
+    catchUpsRunning++;
+    String address = catchUp.subscriber().address();
+    if (address != null) slotsByAddress.merge(address, 1, Integer::sum);
+    catchUp.start();
+  }
+
+  private boolean underAddressShare(CatchUp catchUp) {
+    String address = catchUp.subscriber().address();
+    return address == null
+        || slotsByAddress.getOrDefault(address, 0) < Math.max(1, maxCatchUps / 2);
+  }
+
+  private void catchUpDone(String address) {
     catchUpsRunning--;
-    CatchUp next;
-    while ((next = catchUpsWaiting.poll()) != null) {
-      if (next.wanted()) {
-        startCatchUp(next);
+    if (address != null) slotsByAddress.computeIfPresent(address, (a, n) -> n <= 1 ? null : n - 1);
+    catchUpsWaiting.removeIf(c -> !c.wanted());
+    // The oldest waiting catch-up whose address is under its share: one address's queue of
+    // non-readers must not stall everyone queued behind it.
+    for (CatchUp next : catchUpsWaiting) {
+      if (underAddressShare(next)) {
+        catchUpsWaiting.remove(next);
+        take(next);
         return;
       }
     }

@@ -42,6 +42,14 @@ public interface Subscriber {
   /** The client cannot keep up: close it (1008); it resumes from its cursor. */
   void tooSlow();
 
+  /**
+   * The client's address, for per-client shares of shared resources (snapshot and replay slots), or
+   * null when there is none to share by.
+   */
+  default String address() {
+    return null;
+  }
+
   /** False once the connection closed; a closed subscriber is never added to the index. */
   boolean isOpen();
 }

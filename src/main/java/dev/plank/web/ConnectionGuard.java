@@ -16,6 +16,8 @@ public final class ConnectionGuard {
   private final AtomicInteger http = new AtomicInteger();
   private final AtomicInteger webSockets = new AtomicInteger();
   private final ConcurrentHashMap<String, Integer> byAddress = new ConcurrentHashMap<>();
+  // Addresses cut off for flooding, with the System.nanoTime() until which they are refused.
+  private final ConcurrentHashMap<String, Long> coolingDown = new ConcurrentHashMap<>();
 
   public ConnectionGuard(LimitSettings limits, PlankMetrics metrics) {
     this.limits = limits;
@@ -27,6 +29,7 @@ public final class ConnectionGuard {
     metrics.limitConfigured("idle_timeout", seconds(limits.idleTimeout().toMillis()));
     metrics.limitConfigured("message_rate", limits.messageRate());
     metrics.limitConfigured("subscribe_rate", limits.subscribeRate());
+    metrics.limitConfigured("rate_limit_cooldown", seconds(limits.rateLimitCooldown().toMillis()));
     metrics.limitConfigured("catch_up_queue", limits.maxCatchUpsWaiting());
     metrics.limitConfigured("stall_timeout", seconds(limits.stallTimeout().toMillis()));
     metrics.limitConfigured("query_timeout", seconds(limits.queryTimeout().toMillis()));
@@ -53,6 +56,12 @@ public final class ConnectionGuard {
    * #webSocketClosed}), else why not.
    */
   String admitWebSocket(String address) {
+    if (isCoolingDown(address)) {
+      metrics.limitHit("rate_limit_cooldown");
+      return "this address was cut off for sending too fast; retry in "
+          + limits.rateLimitCooldown().toSeconds()
+          + " s";
+    }
     if (webSockets.incrementAndGet() > limits.maxConnections()) {
       webSockets.decrementAndGet();
       metrics.limitHit("connections");
@@ -75,6 +84,26 @@ public final class ConnectionGuard {
       return "too many WebSocket connections from your address; retry later";
     }
     return null;
+  }
+
+  /**
+   * A WebSocket of this address was closed for flooding: refuse its new ones for {@code
+   * PLANK_RATE_LIMIT_COOLDOWN}, so that reconnecting at once does not buy a fresh rate.
+   */
+  void coolDown(String address) {
+    long now = System.nanoTime();
+    if (coolingDown.size() >= limits.maxConnections()) {
+      coolingDown.values().removeIf(until -> until - now <= 0);
+    }
+    coolingDown.put(address, now + limits.rateLimitCooldown().toNanos());
+  }
+
+  private boolean isCoolingDown(String address) {
+    Long until = coolingDown.get(address);
+    if (until == null) return false;
+    if (until - System.nanoTime() > 0) return true;
+    coolingDown.remove(address, until);
+    return false;
   }
 
   void webSocketClosed(String address) {

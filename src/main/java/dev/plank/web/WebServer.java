@@ -148,7 +148,8 @@ public final class WebServer extends VerticleBase {
       operations.mountMetrics(router);
     }
     // Before the API: every REST request below carries its Principal (see Principals.of).
-    router.route().handler(new RestAuthHandler(parts.auth()));
+    // Only the API: the dashboard, docs and static files are public pages that ask for nothing.
+    router.route("/api/*").handler(new RestAuthHandler(parts.auth()));
     parts.items().mount(router);
     ApiDocs.mount(router);
     Dashboard.mount(router);
@@ -212,6 +213,13 @@ public final class WebServer extends VerticleBase {
 
   /** Admits the connection under the connection limits, then completes the upgrade. */
   private void openWebSocket(RoutingContext ctx, String path, Principal principal) {
+    if (parts.draining().getAsBoolean()) {
+      // The drain began while the token was being verified.
+      ctx.request().resume();
+      ctx.response().putHeader("retry-after", "1");
+      Problem.send(ctx, 503, "this node is draining: connect to another one");
+      return;
+    }
     String address = parts.clientAddress().of(ctx.request());
     String refused = parts.guard().admitWebSocket(address);
     if (refused != null) {
@@ -228,7 +236,15 @@ public final class WebServer extends VerticleBase {
             ws -> {
               if (deadline != null) deadline.upgraded();
               channel.closeFuture().addListener(f -> parts.guard().webSocketClosed(address));
-              parts.webSocket().accept(path, ws, connection, principal);
+              parts
+                  .webSocket()
+                  .accept(
+                      path,
+                      ws,
+                      connection,
+                      principal,
+                      address,
+                      () -> parts.guard().coolDown(address));
             })
         .onFailure(
             err -> {
@@ -238,6 +254,7 @@ public final class WebServer extends VerticleBase {
   }
 
   private static void unauthorized(RoutingContext ctx, String detail) {
+    ctx.request().resume(); // paused while the token was verified; the connection may be reused
     ctx.response().putHeader("WWW-Authenticate", "Bearer");
     Problem.send(ctx, 401, detail);
   }

@@ -31,6 +31,13 @@ final class TokenBucket {
     return tokens >= burst;
   }
 
+  /** How long until a token is there (at least a millisecond, so a wait is never a busy loop). */
+  long nanosUntilToken(long nowNanos) {
+    refill(nowNanos);
+    double missing = Math.max(0, 1 - tokens);
+    return Math.max(1_000_000L, (long) Math.ceil(missing / perNano));
+  }
+
   private void refill(long nowNanos) {
     long elapsed = nowNanos - refilledAt;
     if (elapsed <= 0) return;

@@ -59,9 +59,16 @@ public final class WebSocketEndpoint {
    * owns.
    *
    * @param principal who the upgrade's token was verified as, or {@code null} without a token
+   * @param address the client's address
+   * @param onRateLimitClose called when the connection is closed for flooding past its rate
    */
   public void accept(
-      String path, ServerWebSocket ws, HttpConnection upgradedFrom, Principal principal) {
+      String path,
+      ServerWebSocket ws,
+      HttpConnection upgradedFrom,
+      Principal principal,
+      String address,
+      Runnable onRateLimitClose) {
     WsHandler.Factory factory = handlers.get(path);
     if (factory == null) throw new IllegalArgumentException("no WebSocket handler on " + path);
     Channel channel = ((ConnectionBase) upgradedFrom).channel();
@@ -75,7 +82,9 @@ public final class WebSocketEndpoint {
             writer,
             metrics::slowConsumerClosed,
             limits,
-            metrics::limitHit);
+            metrics::limitHit,
+            address,
+            onRateLimitClose);
     connections.add(connection);
     metrics.connectionOpened();
     connection.start(

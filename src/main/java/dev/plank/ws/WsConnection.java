@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrame;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -32,6 +33,8 @@ public final class WsConnection {
   private final AtomicBoolean cutOff = new AtomicBoolean(); // closed as a slow consumer
   private final LimitSettings limits;
   private final Consumer<String> onLimit; // counts a limit hit by name
+  private final Runnable onRateLimitClose; // tells the connection guard to cool the address down
+  private final String address; // the client's, as ClientAddress says (proxy-aware)
   // Rate limits, owned by the connection's event loop: checked before a message is parsed, so a
   // flood costs a counter, not work on the hub.
   private final TokenBucket frames;
@@ -39,6 +42,7 @@ public final class WsConnection {
   private int frameStrikes; // refusals since the client was last under its rate
   private int operationStrikes;
   private boolean discarding; // the rest of a refused fragmented message is dropped
+  private boolean readPaused; // reading stopped until the message bucket refills
   private WsHandler handler; // set once by start, on the connection's event loop
   private volatile boolean open = true; // written on the connection's event loop, read by the hub
   private volatile long lastHeardNanos = System.nanoTime(); // any frame from the client
@@ -52,10 +56,14 @@ public final class WsConnection {
       LoopWriter writer,
       Runnable onSlowConsumer,
       LimitSettings limits,
-      Consumer<String> onLimit) {
+      Consumer<String> onLimit,
+      String address,
+      Runnable onRateLimitClose) {
     this.ws = ws;
     this.limits = limits;
     this.onLimit = onLimit;
+    this.onRateLimitClose = onRateLimitClose;
+    this.address = address;
     long now = System.nanoTime();
     this.frames = new TokenBucket(limits.messageRate(), limits.messageBurst(), now);
     this.operations = new TokenBucket(limits.subscribeRate(), limits.subscribeBurst(), now);
@@ -99,6 +107,11 @@ public final class WsConnection {
     log.info("Closing a slow consumer: its outbound queue passed the limit");
     onSlowConsumer.run();
     close((short) 1008, "slow consumer");
+  }
+
+  /** The client's address (behind a trusted proxy, the forwarded one). */
+  public String address() {
+    return address;
   }
 
   /** False once the connection closed or was cut off. */
@@ -184,6 +197,7 @@ public final class WsConnection {
       rateLimitClose();
       return false;
     }
+    pauseUntilToken(now);
     if (frame.isText() || frame.isBinary() || frame.isContinuation()) {
       boolean whole = !frame.isContinuation() && frame.isFinal();
       if (!discarding) {
@@ -197,11 +211,50 @@ public final class WsConnection {
     return false;
   }
 
+  /**
+   * Stops reading the socket until the bucket holds a token again: the flood then waits in the
+   * client's own TCP buffers instead of costing this event loop a refusal per frame.
+   */
+  private void pauseUntilToken(long now) {
+    if (readPaused) return;
+    readPaused = true;
+    ws.pause();
+    // Vert.x's pause only stops delivery: Netty would go on reading and decoding the flood into
+    // its queue. Stopping reads at the socket leaves it in the kernel and then in the client.
+    channel.config().setAutoRead(false);
+    var unused =
+        channel
+            .eventLoop()
+            .schedule(
+                () -> {
+                  readPaused = false;
+                  // Cut off: the close handshake is not worth reading the flood's backlog for;
+                  // Vert.x drops the socket at its closing timeout.
+                  if (!open || cutOff.get()) return;
+                  channel.config().setAutoRead(true);
+                  ws.resume();
+                },
+                frames.nanosUntilToken(now),
+                TimeUnit.NANOSECONDS);
+  }
+
   private void rateLimitClose() {
     if (!open || !cutOff.compareAndSet(false, true)) return;
     onLimit.accept("rate_limit_close");
+    onRateLimitClose.run();
     log.debug("Closing a WebSocket that kept sending over its rate");
     close((short) 1008, "rate limited");
+    // No close handshake: waiting for the client's Close frame would mean reading the flood's
+    // backlog. The socket goes once our Close frame has had a moment to leave.
+    var unused =
+        channel
+            .eventLoop()
+            .schedule(
+                () -> {
+                  var unusedClose = channel.close();
+                },
+                100,
+                TimeUnit.MILLISECONDS);
   }
 
   /**

@@ -37,7 +37,7 @@ class AuthLogsIT {
     List<String> command =
         List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Dorg.slf4j.simpleLogger.defaultLogLevel=debug",
+            "-Dplank.log.level=debug",
             "-jar",
             PlankProcess.jar().toString(),
             "--port",

@@ -74,18 +74,25 @@ class RenewalTest {
       for (String token :
           new String[] {
             Jwts.hs256(Jwts.claims("43", "authenticated", 600)),
-            Jwts.hs256(Jwts.claims("42", "service", 600))
+            Jwts.hs256(Jwts.claims("42", "service", 600)),
+            Jwts.hs256(withClaim(Jwts.claims("42", "authenticated", 900), "tenant", "b"))
           }) {
         auth(ws, token, 2);
         JsonNode error = ws.next();
         assertThat(error.path("code").asText()).isEqualTo("unauthorized");
         assertThat(error.path("message").asText())
             .isEqualTo(
-                "invalid token: a renewed token must have the same 'sub' and role as the"
-                    + " connection's");
+                "invalid token: a renewed token must have the same claims (but for its times) as"
+                    + " the connection's: reconnect with a token for a different identity");
       }
       ws.send("{\"action\":\"ping\"}");
       assertThat(ws.next().path("type").asText()).isEqualTo("pong");
     }
+  }
+
+  private static java.util.Map<String, Object> withClaim(
+      java.util.Map<String, Object> claims, String name, Object value) {
+    claims.put(name, value);
+    return claims;
   }
 }

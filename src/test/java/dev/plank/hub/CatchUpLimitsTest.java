@@ -31,7 +31,7 @@ class CatchUpLimitsTest {
                 + " INSERT INTO big SELECT g, repeat('x', 1000) FROM generate_series(1, 20000) g");
     Map<String, String> all = new HashMap<>(settings);
     all.put("PLANK_TABLES", "items,big");
-    all.put("PLANK_POOL_SIZE", "2");
+    all.putIfAbsent("PLANK_POOL_SIZE", "2");
     all.put("PLANK_MAX_QUEUE_BYTES", "16384");
     return TestPlank.start(url, all);
   }
@@ -59,6 +59,28 @@ class CatchUpLimitsTest {
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
       plank.awaitMetric("plank_limit_hits_total{limit=\"stall_timeout\"}", 1);
       assertThat(stalled.serverClosed(Duration.ofSeconds(5))).isTrue();
+    }
+  }
+
+  @Test
+  void oneAddressHoldsAtMostHalfOfTheReadSlots() throws Exception {
+    // Two slots (pool of 4); the reader comes through a trusted proxy from another address.
+    try (TestPlank plank =
+            start(
+                Map.of(
+                    "PLANK_POOL_SIZE", "4",
+                    "PLANK_STALL_TIMEOUT", "60s",
+                    "PLANK_TRUSTED_PROXIES", "127.0.0.1"));
+        RawWsClient first = RawWsClient.connect(plank.port(), 4096);
+        RawWsClient second = RawWsClient.connect(plank.port(), 4096);
+        WsClient reader = WsClient.connect(plank.wsUrl(), Map.of("X-Forwarded-For", "10.9.9.9"))) {
+      first.sendText("{\"action\":\"subscribe\",\"channel\":\"big\",\"snapshot\":true}");
+      second.sendText("{\"action\":\"subscribe\",\"channel\":\"big\",\"snapshot\":true}");
+      plank.awaitMetric("plank_subscriptions", 2);
+      reader.subscribe("big", "\"snapshot\":true,\"filter\":\"id=lte.3\",\"id\":\"b\"");
+      JsonNode page = reader.next(Duration.ofSeconds(8));
+      assertThat(page.path("type").asText()).isEqualTo("snapshot");
+      assertThat(page.path("last").asBoolean()).isTrue();
     }
   }
 

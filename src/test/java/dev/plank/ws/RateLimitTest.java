@@ -3,6 +3,7 @@ package dev.plank.ws;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.plank.support.RawHttp;
 import dev.plank.support.TestPlank;
 import dev.plank.support.WsClient;
 import java.util.Map;
@@ -27,7 +28,8 @@ class RateLimitTest {
                 "PLANK_MESSAGE_BURST", "10",
                 "PLANK_SUBSCRIBE_RATE", "1",
                 "PLANK_SUBSCRIBE_BURST", "3",
-                "PLANK_RATE_LIMIT_STRIKES", "20"));
+                "PLANK_RATE_LIMIT_STRIKES", "3",
+                "PLANK_RATE_LIMIT_COOLDOWN", "1s"));
   }
 
   @AfterAll
@@ -61,11 +63,19 @@ class RateLimitTest {
       WsClient.Closed closed = flooder.awaitClose();
       assertThat(closed.code()).isEqualTo(1008);
       assertThat(closed.reason()).isEqualTo("rate limited");
+      // Reconnecting at once does not buy a fresh rate: the address cools down first.
+      RawHttp.Response again = RawHttp.upgrade(plank.port(), "/ws", Map.of());
+      assertThat(again.status()).isEqualTo(503);
+      assertThat(again.body()).contains("cut off for sending too fast");
+      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+      while (RawHttp.upgrade(plank.port(), "/ws", Map.of()).status() != 101) {
+        assertThat(System.nanoTime()).as("admitted again after the cool-down").isLessThan(deadline);
+      }
 
       plank.db().execute("INSERT INTO items(name, value) VALUES ('canary', 1)");
       assertThat(canary.next().path("data").path("name").asText()).isEqualTo("canary");
       assertThat(plank.metric("plank_limit_hits_total{limit=\"message_rate\"}"))
-          .isGreaterThanOrEqualTo(20);
+          .isGreaterThanOrEqualTo(3);
       assertThat(plank.metric("plank_limit_hits_total{limit=\"rate_limit_close\"}"))
           .isGreaterThanOrEqualTo(1);
     }

@@ -18,10 +18,11 @@ import java.util.Objects;
  * is owned by the connection's event loop ({@link #context}); verification results are brought back
  * to it before they touch any state.
  *
- * <p>A renewal must keep the identity: the connection's subscriptions were authorized for its
- * {@code sub} and role, and switching them under those subscriptions would let one token's
- * authorization serve another. Likewise a connection that subscribed anonymously cannot become
- * someone afterwards: it reconnects with its token instead.
+ * <p>A renewal must keep the identity: the connection's subscriptions were authorized, and their
+ * bound filters filled in, with its claims, so a renewed token must carry the same claims but for
+ * its times ({@code exp}, {@code iat}, {@code nbf}, {@code jti}); a token for another user, role or
+ * tenant would otherwise be served under the old one's authorization. Likewise a connection that
+ * subscribed anonymously cannot become someone afterwards: it reconnects with its token instead.
  */
 final class SessionAuth {
   private final Authentication auth;
@@ -93,7 +94,8 @@ final class SessionAuth {
     } else if (authenticated && !sameIdentity(principal, fresh)) {
       done.fail(
           new TokenException(
-              "a renewed token must have the same 'sub' and role as the connection's"));
+              "a renewed token must have the same claims (but for its times) as the"
+                  + " connection's: reconnect with a token for a different identity"));
     } else if (!authenticated && actedAnonymously) {
       done.fail(
           new TokenException(
@@ -106,9 +108,16 @@ final class SessionAuth {
     }
   }
 
+  private static final java.util.Set<String> TIMES = java.util.Set.of("exp", "iat", "nbf", "jti");
+
   private static boolean sameIdentity(Principal a, Principal b) {
-    return Objects.equals(a.role(), b.role())
-        && Objects.equals(a.claims().get("sub"), b.claims().get("sub"));
+    return Objects.equals(a.role(), b.role()) && Objects.equals(identity(a), identity(b));
+  }
+
+  private static java.util.Map<String, Object> identity(Principal p) {
+    java.util.Map<String, Object> claims = new java.util.HashMap<>(p.claims());
+    claims.keySet().removeAll(TIMES);
+    return claims;
   }
 
   /** The connection closed: no timer may fire for it. */

@@ -218,6 +218,11 @@ final class V1Session implements WsHandler, Subscriber {
   }
 
   @Override
+  public String address() {
+    return connection.address();
+  }
+
+  @Override
   public boolean isOpen() {
     return connection.isOpen();
   }
