@@ -47,7 +47,8 @@ public record CaptureSettings(
     return switch (value.strip().toLowerCase(Locale.ROOT)) {
       case "trigger" -> Mode.TRIGGER;
       case "wal" -> Mode.WAL;
-      default -> throw new ConfigException(CAPTURE + " must be trigger or wal (got '" + value + "')");
+      default ->
+          throw new ConfigException(CAPTURE + " must be trigger or wal (got '" + value + "')");
     };
   }
 

@@ -1,8 +1,8 @@
 package dev.plank.db;
 
+import dev.plank.config.CaptureSettings;
 import dev.plank.config.ConnectionSettings.PoolMode;
 import dev.plank.config.DatabaseUrl;
-import dev.plank.config.CaptureSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;

@@ -178,8 +178,7 @@ final class Subscription {
   int deliver(Change change, Shape shape) {
     if (shape == Shape.NONE) return 0;
     if (change.isWithheld()) {
-      subscriber.resync(
-          table.channel(), change.op() == Change.Op.TRUNCATE ? TRUNCATED : WITHHELD);
+      subscriber.resync(table.channel(), change.op() == Change.Op.TRUNCATE ? TRUNCATED : WITHHELD);
       return 0;
     }
     if (shape == Shape.RESYNC) {

@@ -17,7 +17,8 @@ final class PgOutput {
 
   private PgOutput() {}
 
-  sealed interface Message permits Begin, Commit, Relation, Insert, Update, Delete, Truncate, Other {}
+  sealed interface Message
+      permits Begin, Commit, Relation, Insert, Update, Delete, Truncate, Other {}
 
   /** A transaction starts; {@code finalLsn} is its commit record's LSN, unique and ordered. */
   record Begin(long finalLsn, Instant commitTime, int xid) implements Message {}
@@ -144,6 +145,7 @@ final class PgOutput {
 
   private static Instant time(long pgMicros) {
     long micros = pgMicros + PG_EPOCH_MICROS;
-    return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000);
+    return Instant.ofEpochSecond(
+        Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000);
   }
 }

@@ -271,30 +271,27 @@ public final class WalLeader implements Runnable {
     }
 
     private void handle(PgOutput.Message message) throws SQLException {
-      switch (message) {
-        case PgOutput.Begin b -> {
-          txn = b;
-          seen = 0;
-          if (b.finalLsn() < applied.commitLsn()) skip = Long.MAX_VALUE;
-          else if (b.finalLsn() == applied.commitLsn()) skip = applied.changesDone();
-          else skip = 0;
-        }
-        case PgOutput.Commit c -> commit(c);
-        case PgOutput.Relation r -> {
-          relations.put(r.id(), r);
-          jsonColumns.put(r.id(), appender.jsonColumns(r));
-        }
-        case PgOutput.Insert i -> add(i.relationId(), "INSERT", row(i.relationId(), i.row()), null);
-        case PgOutput.Update u -> update(u);
-        case PgOutput.Delete d ->
-            add(d.relationId(), "DELETE", row(d.relationId(), d.old()), null);
-        case PgOutput.Truncate t -> {
-          for (int id : t.relationIds()) add(id, "TRUNCATE", null, null);
-        }
-        case PgOutput.Other o -> {
-          // nothing to capture
-        }
+      if (message instanceof PgOutput.Begin b) {
+        txn = b;
+        seen = 0;
+        if (b.finalLsn() < applied.commitLsn()) skip = Long.MAX_VALUE;
+        else if (b.finalLsn() == applied.commitLsn()) skip = applied.changesDone();
+        else skip = 0;
+      } else if (message instanceof PgOutput.Commit c) {
+        commit(c);
+      } else if (message instanceof PgOutput.Relation r) {
+        relations.put(r.id(), r);
+        jsonColumns.put(r.id(), appender.jsonColumns(r));
+      } else if (message instanceof PgOutput.Insert i) {
+        add(i.relationId(), "INSERT", row(i.relationId(), i.row()), null);
+      } else if (message instanceof PgOutput.Update u) {
+        update(u);
+      } else if (message instanceof PgOutput.Delete d) {
+        add(d.relationId(), "DELETE", row(d.relationId(), d.old()), null);
+      } else if (message instanceof PgOutput.Truncate t) {
+        for (int id : t.relationIds()) add(id, "TRUNCATE", null, null);
       }
+      // Origin, Type and the rest: nothing to capture.
     }
 
     private void update(PgOutput.Update u) throws SQLException {

@@ -84,7 +84,8 @@ public final class WalSource implements ChangeSource {
 
   @Override
   public Future<Void> close() {
-    return vertx.executeBlocking(
+    return vertx
+        .executeBlocking(
             () -> {
               leader.close();
               return null;

@@ -105,7 +105,8 @@ final class RequestReader {
   }
 
   private static Set<Change.Op> events(JsonNode id, JsonNode events) throws RequestException {
-    if (events == null || events.isNull()) return EnumSet.of(Change.Op.INSERT, Change.Op.UPDATE, Change.Op.DELETE);
+    if (events == null || events.isNull())
+      return EnumSet.of(Change.Op.INSERT, Change.Op.UPDATE, Change.Op.DELETE);
     String expected = "'events' must be a non-empty list of INSERT, UPDATE, DELETE";
     if (!events.isArray() || events.isEmpty()) {
       throw new RequestException(id, ErrorCode.BAD_REQUEST, expected);
