@@ -65,6 +65,16 @@ public final class WalLeader implements Runnable {
     thread.start();
   }
 
+  /**
+   * Creates the slot if it is missing; blocking. Called before the node reports ready: a change
+   * committed before the slot exists is never decoded, so the slot must exist first.
+   */
+  public void createSlot() throws SQLException {
+    try (Connection conn = connect(false)) {
+      ensureSlot(conn);
+    }
+  }
+
   /** Whether this node leads right now. Any thread. */
   public boolean isLeading() {
     return leading;

@@ -29,10 +29,20 @@ public final class WalSource implements ChangeSource {
     this.leader = leader;
   }
 
-  /** Checks the server first: a setting or privilege missing is one clear line at start-up. */
+  /**
+   * Checks the server first (a setting or privilege missing is one clear line at start-up), and
+   * completes only once the slot exists: from then on every commit is captured.
+   */
   @Override
   public Future<Void> start() {
     return check(pool)
+        .compose(
+            v ->
+                vertx.executeBlocking(
+                    () -> {
+                      leader.createSlot();
+                      return null;
+                    }))
         .compose(
             v -> {
               leader.start();

@@ -83,15 +83,16 @@ class WalCaptureTest {
   @Test
   void anUnchangedToastedValueIsFilledFromTheOldRow() {
     String big = "x".repeat(200_000) + "end";
-    long id =
-        (Long)
-            plank
-                .db()
-                .query("INSERT INTO docs(body, n) VALUES (?, 1) RETURNING id", big)
-                .get(0)
-                .get("id");
     try (WsClient ws = WsClient.connect(plank.wsUrl())) {
       ws.subscribe("docs");
+      long id =
+          (Long)
+              plank
+                  .db()
+                  .query("INSERT INTO docs(body, n) VALUES (?, 1) RETURNING id", big)
+                  .get(0)
+                  .get("id");
+      assertThat(ws.next().path("type").asText()).isEqualTo("INSERT");
       plank.db().execute("UPDATE docs SET n = 2 WHERE id = ?", id);
       JsonNode update = ws.next();
       assertThat(update.path("type").asText()).isEqualTo("UPDATE");
