@@ -13,6 +13,8 @@ import dev.plank.capture.LagMonitor;
 import dev.plank.capture.LogEntries;
 import dev.plank.capture.PruneTask;
 import dev.plank.capture.notify.TriggerSource;
+import dev.plank.capture.wal.WalLeader;
+import dev.plank.capture.wal.WalSource;
 import dev.plank.config.ConnectionSettings;
 import dev.plank.config.DatabaseUrl;
 import dev.plank.config.Settings;
@@ -115,7 +117,7 @@ public final class Plank implements AutoCloseable {
             // Replays and snapshots leave half of the pool to REST and the listener's reads.
             Math.max(1, settings.poolSize() / 2),
             settings.limits());
-    this.capture =
+    ChangeSource delivery =
         new TriggerSource(
             vertx,
             hub.context(),
@@ -127,6 +129,13 @@ public final class Plank implements AutoCloseable {
             metrics,
             entries,
             new Backoff(100, 5_000));
+    // In WAL mode one node's leader appends to the log from the slot; every node delivers from the
+    // log as in trigger mode.
+    this.capture =
+        settings.capture().wal()
+            ? new WalSource(
+                vertx, pool, delivery, new WalLeader(database, settings.capture(), metrics))
+            : delivery;
     this.lagMonitor = new LagMonitor(pool, capture::newestSeq, metrics);
     this.webSocket =
         new WebSocketEndpoint(
@@ -232,7 +241,8 @@ public final class Plank implements AutoCloseable {
                     database,
                     settings.connections().poolMode(),
                     tables,
-                    settings.demo() || embedded != null)
+                    settings.demo() || embedded != null,
+                    settings.capture())
                 .map(
                     installed -> {
                       schema = installed.schema();

@@ -18,7 +18,12 @@ public record Change(
   public enum Op {
     INSERT,
     UPDATE,
-    DELETE
+    DELETE,
+    /**
+     * The table was truncated: no rows, and every subscriber of its channel resyncs, whatever its
+     * events and filter.
+     */
+    TRUNCATE
   }
 
   /**

@@ -90,7 +90,10 @@ public final class ChangeDecoder {
     }
 
     Change change() throws IOException {
-      if (op == null || schema == null || table == null || data == null) {
+      if (op == null
+          || schema == null
+          || table == null
+          || (data == null && !"TRUNCATE".equals(op))) {
         throw new IOException("a change without op, schema, table or data");
       }
       Change.Op operation;

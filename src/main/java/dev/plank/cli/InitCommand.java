@@ -48,7 +48,13 @@ final class InitCommand implements Callable<Integer>, Main.EnvAware {
       List<TableRef> tables = settings.tables().stream().map(TableRef::parse).toList();
       SchemaInstaller.Installed installed =
           SchemaInstaller.install(
-                  vertx, pool, url, mode, tables, settings.demo() || embedded != null)
+                  vertx,
+                  pool,
+                  url,
+                  mode,
+                  tables,
+                  settings.demo() || embedded != null,
+                  settings.capture())
               .toCompletionStage()
               .toCompletableFuture()
               .get();

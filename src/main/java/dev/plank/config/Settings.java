@@ -39,7 +39,8 @@ public record Settings(
     LimitSettings limits,
     WebSettings web,
     DeploySettings deploy,
-    ConnectionSettings connections) {
+    ConnectionSettings connections,
+    CaptureSettings capture) {
 
   public static final String DATABASE_URL = "DATABASE_URL";
   public static final String HOST = "PLANK_HOST";
@@ -116,7 +117,8 @@ public record Settings(
         LimitSettings.load(s),
         WebSettings.load(s),
         DeploySettings.load(s),
-        ConnectionSettings.load(s));
+        ConnectionSettings.load(s),
+        CaptureSettings.load(s));
   }
 
   /** Settings for tests and embedding: defaults, with the given overrides. */
@@ -135,6 +137,7 @@ public record Settings(
     names.addAll(WebSettings.NAMES);
     names.addAll(DeploySettings.NAMES);
     names.addAll(ConnectionSettings.NAMES);
+    names.addAll(CaptureSettings.NAMES);
     return List.copyOf(names);
   }
 

@@ -44,6 +44,10 @@ public final class EmbeddedDatabase implements AutoCloseable {
               .setDataDirectory(pgData)
               .setCleanDataDirectory(false)
               .setOverrideWorkingDirectory(dataDir.resolve("pgbin").toAbsolutePath().toFile())
+              // PLANK_CAPTURE=wal reads a logical replication slot: development gets both modes.
+              .setServerConfig("wal_level", "logical")
+              .setServerConfig("max_replication_slots", "10")
+              .setServerConfig("max_wal_senders", "10")
               .start());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the embedded PostgreSQL in " + dataDir, e);

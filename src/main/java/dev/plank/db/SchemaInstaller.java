@@ -1,5 +1,6 @@
 package dev.plank.db;
 
+import dev.plank.config.CaptureSettings;
 import dev.plank.config.ConnectionSettings.PoolMode;
 import dev.plank.config.DatabaseUrl;
 import io.vertx.core.Future;
@@ -41,8 +42,23 @@ public final class SchemaInstaller {
   /** What an install found and did. */
   public record Installed(List<TableInfo> tables, SchemaMigrations.Result schema) {}
 
+  /** As below, with trigger capture. */
   public static Future<Installed> install(
       Vertx vertx, Pool pool, DatabaseUrl url, PoolMode mode, List<TableRef> tables, boolean demo) {
+    return install(vertx, pool, url, mode, tables, demo, TRIGGER);
+  }
+
+  private static final CaptureSettings TRIGGER =
+      new CaptureSettings(CaptureSettings.Mode.TRIGGER, "plank", true, Long.MAX_VALUE);
+
+  public static Future<Installed> install(
+      Vertx vertx,
+      Pool pool,
+      DatabaseUrl url,
+      PoolMode mode,
+      List<TableRef> tables,
+      boolean demo,
+      CaptureSettings capture) {
     return pool.withTransaction(
             conn ->
                 checkVersion(conn)
@@ -64,7 +80,9 @@ public final class SchemaInstaller {
                           .compose(v -> Catalog.describe(conn, tables))
                           .compose(
                               infos ->
-                                  installTriggers(conn, infos)
+                                  (capture.wal()
+                                          ? installWal(conn, infos, capture)
+                                          : installTriggers(conn, infos))
                                       .map(new Installed(infos, migrated))));
             });
   }
@@ -98,10 +116,48 @@ public final class SchemaInstaller {
       ddl.append("CREATE OR REPLACE TRIGGER plank_capture AFTER INSERT OR UPDATE OR DELETE ON ")
           .append(table.ref().quoted())
           .append(" FOR EACH ROW EXECUTE FUNCTION plank.capture();\n");
+      ddl.append("CREATE OR REPLACE TRIGGER plank_truncate AFTER TRUNCATE ON ")
+          .append(table.ref().quoted())
+          .append(" FOR EACH STATEMENT EXECUTE FUNCTION plank.capture_truncate();\n");
     }
     return ddl.isEmpty()
         ? Future.succeededFuture()
         : conn.query(ddl.toString()).execute().mapEmpty();
+  }
+
+  // ---- WAL capture (PLANK_CAPTURE=wal) ----
+
+  /**
+   * No triggers (a table switched from trigger mode loses them), the old row in full for UPDATE
+   * filters and unchanged TOASTed values (unless opted out), and the publication the leader's slot
+   * reads, naming exactly the configured tables. The slot itself is created by the leader: a slot
+   * cannot be created in a transaction that has written.
+   */
+  private static Future<Void> installWal(
+      SqlConnection conn, List<TableInfo> tables, CaptureSettings capture) {
+    // The slot name is validated by CaptureSettings ([a-z0-9_]) and quoted.
+    String publication = TableRef.quote(capture.slot());
+    StringBuilder ddl = new StringBuilder();
+    ddl.append("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = '")
+        .append(capture.slot())
+        .append("') THEN CREATE PUBLICATION ")
+        .append(publication)
+        .append("; END IF; END $$;\n");
+    StringBuilder list = new StringBuilder();
+    for (TableInfo table : tables) {
+      String name = table.ref().quoted();
+      ddl.append("DROP TRIGGER IF EXISTS plank_capture ON ").append(name).append(";\n");
+      ddl.append("DROP TRIGGER IF EXISTS plank_truncate ON ").append(name).append(";\n");
+      if (capture.replicaIdentityFull()) {
+        ddl.append("ALTER TABLE ").append(name).append(" REPLICA IDENTITY FULL;\n");
+      }
+      if (!list.isEmpty()) list.append(", ");
+      list.append(name);
+    }
+    if (!list.isEmpty()) {
+      ddl.append("ALTER PUBLICATION ").append(publication).append(" SET TABLE ").append(list);
+    }
+    return conn.query(ddl.toString()).execute().mapEmpty();
   }
 
   private static String resource(String name) {

@@ -126,7 +126,7 @@ public final class Hub implements ChangeSink {
   @Override
   public void publish(Change change) {
     assert OnContext.owns(context);
-    if (change.isWithheld()) {
+    if (change.isWithheld() && change.op() != Change.Op.TRUNCATE) {
       log.warn(
           "Change seq {} on {} is larger than PLANK_MAX_CHANGE_BYTES or unreadable: it stays in the"
               + " log, and its subscribers were told to resync",

@@ -28,6 +28,9 @@ final class Subscription {
   private static final ObjectWriter KEY_WRITER =
       TrustedJson.MAPPER.writer().with(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN);
 
+  /** The resync reason for a TRUNCATE of the channel's table. */
+  static final String TRUNCATED = "truncated";
+
   final Subscriber subscriber;
   final ChangeCodec codec; // the subscriber's, fixed for its connection
   final TableRef table;
@@ -152,6 +155,7 @@ final class Subscription {
    * so the client must resync.
    */
   boolean matches(Change change) {
+    if (change.op() == Change.Op.TRUNCATE) return true; // every view of the table is now wrong
     if (!events.contains(change.op())) return false;
     if (filter.isAll() || change.isWithheld()) return true;
     return filter.matches(change.data().columns())
@@ -174,7 +178,7 @@ final class Subscription {
   int deliver(Change change, Shape shape) {
     if (shape == Shape.NONE) return 0;
     if (change.isWithheld()) {
-      subscriber.resync(table.channel(), WITHHELD);
+      subscriber.resync(table.channel(), change.op() == Change.Op.TRUNCATE ? TRUNCATED : WITHHELD);
       return 0;
     }
     if (shape == Shape.RESYNC) {

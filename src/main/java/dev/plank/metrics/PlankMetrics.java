@@ -29,6 +29,8 @@ public final class PlankMetrics implements AutoCloseable {
   private final Map<String, Counter> limitHits = new ConcurrentHashMap<>();
   // Written by the lag timer, read by scrapes; NaN until the first measurement.
   private volatile double lagChanges = Double.NaN;
+  private volatile long slotRetainedBytes = -1;
+  private volatile int walLeader;
   private volatile double lagSeconds = Double.NaN;
 
   /** Metrics with no node label, for tests of a part. */
@@ -87,6 +89,14 @@ public final class PlankMetrics implements AutoCloseable {
         .description(
             "Age of the oldest committed change this node's listener has not seen yet; 0 when"
                 + " it has seen them all")
+        .register(registry);
+    Gauge.builder("plank_wal_slot_retained_bytes", this, m -> m.slotRetainedBytes)
+        .description(
+            "WAL the database server keeps for Plank's replication slot (PLANK_CAPTURE=wal):"
+                + " pg_current_wal_lsn() - restart_lsn; -1 when not measured")
+        .register(registry);
+    Gauge.builder("plank_wal_leader", this, m -> m.walLeader)
+        .description("1 while this node leads WAL capture (PLANK_CAPTURE=wal), else 0")
         .register(registry);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -156,6 +166,16 @@ public final class PlankMetrics implements AutoCloseable {
 
   public void listenerReconnected() {
     listenerReconnects.increment();
+  }
+
+  /** The WAL slot's retained bytes, as last measured (any thread). */
+  public void slotRetainedBytes(long bytes) {
+    slotRetainedBytes = bytes;
+  }
+
+  /** Whether this node leads WAL capture (any thread). */
+  public void walLeader(boolean leading) {
+    walLeader = leading ? 1 : 0;
   }
 
   /** The listener's lag, as last measured. */

@@ -44,8 +44,11 @@ class UninstallCommandTest {
     assertThat(dry.out())
         .contains(
             "  trigger plank_capture on public.orders\n",
+            "  trigger plank_truncate on public.orders\n",
             "  trigger plank_capture on shop.Lines\n",
-            "  functions plank.capture(), plank.change_json(plank.changes)\n",
+            "  trigger plank_truncate on shop.Lines\n",
+            "  functions plank.capture(), plank.capture_truncate(),"
+                + " plank.change_json(plank.changes)\n",
             "  schema plank (the change log and the schema's version history)\n",
             "Run again with --yes");
     assertThat(triggers()).isEqualTo(2);
@@ -59,8 +62,11 @@ class UninstallCommandTest {
     assertThat(result.out().lines())
         .startsWith(
             "plank uninstall: dropped trigger plank_capture on public.orders",
+            "plank uninstall: dropped trigger plank_truncate on public.orders",
             "plank uninstall: dropped trigger plank_capture on shop.Lines",
-            "plank uninstall: dropped functions plank.capture(), plank.change_json(plank.changes)",
+            "plank uninstall: dropped trigger plank_truncate on shop.Lines",
+            "plank uninstall: dropped functions plank.capture(), plank.capture_truncate(),"
+                + " plank.change_json(plank.changes)",
             "plank uninstall: dropped schema plank (the change log and the schema's version"
                 + " history)");
     assertThat(triggers()).isZero();

@@ -42,10 +42,12 @@ class SchemaMigrationsTest {
   void versionOneIsExactlyTheSchemaPlankZeroOneInstalled() {
     TestDb released = fresh();
     released.execute(releasedSql());
+    // Version 2 (WAL capture's state, the TRUNCATE trigger function) on top of the release.
+    released.execute(versionTwoSql());
     TestDb migrated = fresh();
     SchemaMigrations.Result result = SchemaMigrations.migrate(migrated.url(), PoolMode.SESSION);
 
-    assertThat(result.describe()).isEqualTo("Schema plank at version 1 (applied 1 migration)");
+    assertThat(result.describe()).isEqualTo("Schema plank at version 2 (applied 2 migrations)");
     assertThat(catalog(migrated)).isEqualTo(catalog(released)).hasSizeGreaterThan(10);
   }
 
@@ -63,13 +65,14 @@ class SchemaMigrationsTest {
 
     assertThat(result.describe())
         .isEqualTo(
-            "Schema plank at version 1 (applied 0 migrations; an install from before versioning"
+            "Schema plank at version 2 (applied 1 migration; an install from before versioning"
                 + " was recognised as version 1)");
     assertThat(db.count("SELECT count(*) FROM plank.changes")).isEqualTo(2);
     assertThat(
             db.query(
                 "SELECT version, type FROM plank.flyway_schema_history ORDER BY installed_rank"))
-        .containsExactly(Map.of("version", "1", "type", "BASELINE"));
+        .containsExactly(
+            Map.of("version", "1", "type", "BASELINE"), Map.of("version", "2", "type", "SQL"));
 
     // A later version applies on top of the baseline; the log and the trigger carry on.
     SchemaMigrations.Result upgraded =
@@ -78,7 +81,7 @@ class SchemaMigrationsTest {
             PoolMode.SESSION,
             SchemaMigrations.LOCATION,
             "classpath:dev/plank/db/testmigration");
-    assertThat(upgraded.describe()).isEqualTo("Schema plank at version 2 (applied 1 migration)");
+    assertThat(upgraded.describe()).isEqualTo("Schema plank at version 900 (applied 1 migration)");
     assertThat(db.count("SELECT count(*) FROM plank.test_probe")).isZero();
     db.execute("INSERT INTO t VALUES (3)");
     assertThat(db.query("SELECT seq FROM plank.changes ORDER BY seq"))
@@ -91,7 +94,7 @@ class SchemaMigrationsTest {
     TestDb db = fresh();
     SchemaMigrations.migrate(db.url(), PoolMode.SESSION);
     assertThat(SchemaMigrations.migrate(db.url(), PoolMode.SESSION).describe())
-        .isEqualTo("Schema plank at version 1 (applied 0 migrations)");
+        .isEqualTo("Schema plank at version 2 (applied 0 migrations)");
   }
 
   @Test
@@ -173,6 +176,16 @@ class SchemaMigrationsTest {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new IllegalStateException(e);
+    }
+  }
+
+  private static String versionTwoSql() {
+    try (var in =
+        SchemaMigrationsTest.class.getResourceAsStream(
+            "/dev/plank/db/migration/V2__capture_wal_state_and_truncate.sql")) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 }

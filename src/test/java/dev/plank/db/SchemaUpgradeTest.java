@@ -62,7 +62,8 @@ class SchemaUpgradeTest {
                 db.query(
                     "SELECT version, type FROM plank.flyway_schema_history"
                         + " ORDER BY installed_rank"))
-            .containsExactly(Map.of("version", "1", "type", "BASELINE"));
+            .containsExactly(
+                Map.of("version", "1", "type", "BASELINE"), Map.of("version", "2", "type", "SQL"));
         ws.subscribe("items", "\"since\":\"" + cursor + "\"");
         db.execute("INSERT INTO items (name, value) VALUES ('after', 4)");
         List<String> seen = new ArrayList<>();

@@ -158,7 +158,8 @@ public final class TestPlank implements AutoCloseable {
   @Override
   public void close() {
     plank.close();
-    TestDatabases.drop(database);
+    if (LogicalPostgres.owns(database)) LogicalPostgres.drop(database);
+    else TestDatabases.drop(database);
   }
 
   static int freePort() {

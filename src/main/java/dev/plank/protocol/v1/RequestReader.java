@@ -105,7 +105,8 @@ final class RequestReader {
   }
 
   private static Set<Change.Op> events(JsonNode id, JsonNode events) throws RequestException {
-    if (events == null || events.isNull()) return EnumSet.allOf(Change.Op.class);
+    if (events == null || events.isNull())
+      return EnumSet.of(Change.Op.INSERT, Change.Op.UPDATE, Change.Op.DELETE);
     String expected = "'events' must be a non-empty list of INSERT, UPDATE, DELETE";
     if (!events.isArray() || events.isEmpty()) {
       throw new RequestException(id, ErrorCode.BAD_REQUEST, expected);
@@ -113,7 +114,10 @@ final class RequestReader {
     EnumSet<Change.Op> ops = EnumSet.noneOf(Change.Op.class);
     for (JsonNode event : events) {
       try {
-        ops.add(Change.Op.valueOf(event.asText("").toUpperCase(Locale.ROOT)));
+        Change.Op op = Change.Op.valueOf(event.asText("").toUpperCase(Locale.ROOT));
+        // A TRUNCATE always reaches its subscribers (as resync); it is not an event to choose.
+        if (op == Change.Op.TRUNCATE) throw new IllegalArgumentException("not an event");
+        ops.add(op);
       } catch (IllegalArgumentException e) {
         throw new RequestException(
             id, ErrorCode.BAD_REQUEST, expected + " (got " + shorten(event.toString()) + ")");

@@ -1,0 +1,51 @@
+package dev.plank.capture.wal;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.plank.config.DatabaseUrl;
+import dev.plank.support.LogicalPostgres;
+import dev.plank.support.TestDatabases;
+import dev.plank.support.TestDb;
+import dev.plank.support.TestPlank;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/** WAL capture refuses to start, with one clear line, where it cannot work. */
+class WalStartupTest {
+
+  @Test
+  void aServerWithoutLogicalWalLevelIsRefused() {
+    DatabaseUrl db = TestDatabases.create(WalStartupTest.class);
+    String level = (String) new TestDb(db).query("SHOW wal_level").get(0).get("wal_level");
+    Assumptions.assumeFalse(
+        "logical".equals(level), "the shared test server already has wal_level=logical");
+    assertThatThrownBy(() -> TestPlank.start(db, Map.of("PLANK_CAPTURE", "wal")))
+        .hasMessageContaining(
+            "PLANK_CAPTURE=wal needs wal_level=logical on the database server (it is '"
+                + level
+                + "')");
+  }
+
+  @Test
+  void aRoleWithoutReplicationIsRefused() {
+    DatabaseUrl server = LogicalPostgres.server();
+    new TestDb(server)
+        .execute(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'plank_norepl')"
+                + " THEN CREATE ROLE plank_norepl LOGIN NOREPLICATION; END IF; END $$");
+    DatabaseUrl db = LogicalPostgres.create(WalStartupTest.class);
+    new TestDb(db).execute("ALTER DATABASE " + db.database() + " OWNER TO plank_norepl");
+    new TestDb(db).execute("ALTER SCHEMA public OWNER TO plank_norepl");
+    DatabaseUrl asRole =
+        new DatabaseUrl(db.host(), db.port(), db.database(), "plank_norepl", null, db.params());
+    try {
+      assertThatThrownBy(() -> TestPlank.start(asRole, Map.of("PLANK_CAPTURE", "wal")))
+          .hasMessageContaining(
+              "PLANK_CAPTURE=wal needs a database role with the REPLICATION attribute, and"
+                  + " 'plank_norepl' has not");
+    } finally {
+      LogicalPostgres.drop(db);
+    }
+  }
+}
