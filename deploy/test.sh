@@ -71,6 +71,12 @@ if [ "${1:-}" = --compose-in-namespace ]; then
     wait_for 120 "$node's health check (/ready)" podman healthcheck run "$(container "$node")"
   done
   wait_for 30 "/ready through the balancer" ready http://127.0.0.1:8080
+  # The nodes' own health checks pass a moment before HAProxy's do: until it has seen both up, it
+  # would send every client to the first one. Its log's last word on each server must not be DOWN.
+  for node in plank1 plank2; do
+    wait_for 30 "the balancer to count $node in" bash -c \
+      "! podman logs $(container balancer) 2>&1 | grep -E 'plank/$node.* is (UP|DOWN)' | tail -1 | grep -q ' is DOWN'"
+  done
   say "compose stack ready in $((SECONDS - start)) s: both nodes healthy, /ready through the balancer"
 
   wal_level=$(podman exec "$(container postgres)" psql -tA -U postgres -d plank -c 'SHOW wal_level')
