@@ -71,6 +71,12 @@ if [ "${1:-}" = --compose-in-namespace ]; then
     wait_for 120 "$node's health check (/ready)" podman healthcheck run "$(container "$node")"
   done
   wait_for 30 "/ready through the balancer" ready http://127.0.0.1:8080
+  # The nodes' own health checks pass a moment before HAProxy's do: until it has seen both up, it
+  # would send every client to the first one. Its log's last word on each server must not be DOWN.
+  for node in plank1 plank2; do
+    wait_for 30 "the balancer to count $node in" bash -c \
+      "! podman logs $(container balancer) 2>&1 | grep -E 'plank/$node.* is (UP|DOWN)' | tail -1 | grep -q ' is DOWN'"
+  done
   say "compose stack ready in $((SECONDS - start)) s: both nodes healthy, /ready through the balancer"
 
   wal_level=$(podman exec "$(container postgres)" psql -tA -U postgres -d plank -c 'SHOW wal_level')
@@ -172,7 +178,9 @@ say "SIGTERM: exit code 0"
 
 expected="plank: cannot start: DATABASE_URL is not set, and this build of Plank has no embedded PostgreSQL: set DATABASE_URL=postgresql://user:password@host:5432/database"
 # Detached, so that the output is the container's alone, without podman's own messages.
-cid=$(podman run -d --network=host --no-healthcheck $IMAGE 2>>"$WORK/podman.log")
+# PLANK_AUTH=none: the image listens on 0.0.0.0, where auth must be chosen first; this checks the
+# database line.
+cid=$(podman run -d --network=host --no-healthcheck -e PLANK_AUTH=none $IMAGE 2>>"$WORK/podman.log")
 code=$(podman wait "$cid")
 out=$(podman logs "$cid" 2>&1)
 podman rm "$cid" >/dev/null 2>>"$WORK/podman.log"

@@ -7,6 +7,8 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Tuple;
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
@@ -18,15 +20,36 @@ import java.util.function.BooleanSupplier;
 final class Bench implements AutoCloseable {
   final Vertx vertx;
   final CommonOptions options;
+
+  /** The first (often the only) node's URL: scenarios other than fanout use just this one. */
   final URI url;
+
+  /** Every node's URL (fanout spreads its clients over them). */
+  final List<URI> urls;
+
   final Table table;
   final PgConnectOptions pg;
+
+  /** The first node. */
   final PlankServer server;
+
+  /** Every node, in the order of {@link #urls}: their CPU is summed. */
+  final List<PlankServer> servers;
+
   final Progress progress;
 
   private Bench(CommonOptions options, String scenario) {
     this.options = options;
-    this.url = options.url;
+    this.urls = List.copyOf(options.urls);
+    this.url = urls.get(0);
+    if (urls.size() > 1 && !"fanout".equals(scenario)) {
+      throw new BenchException("only fanout takes several --url; " + scenario + " takes one");
+    }
+    List<Long> pids = options.pids == null ? List.of() : options.pids;
+    if (!pids.isEmpty() && pids.size() != urls.size()) {
+      throw new BenchException(
+          pids.size() + " --pid for " + urls.size() + " --url: give one per URL, or none");
+    }
     this.table = Table.parse(options.table);
     this.progress = new Progress(scenario);
     try {
@@ -34,7 +57,12 @@ final class Bench implements AutoCloseable {
     } catch (RuntimeException e) {
       throw new BenchException("bad database URL: " + e.getMessage(), e);
     }
-    this.server = PlankServer.locate(url, options.pid);
+    List<PlankServer> located = new ArrayList<>();
+    for (int i = 0; i < urls.size(); i++) {
+      located.add(PlankServer.locate(urls.get(i), pids.isEmpty() ? null : pids.get(i)));
+    }
+    this.servers = List.copyOf(located);
+    this.server = servers.get(0);
     // One event loop per core (Vert.x defaults to two) and epoll: every cycle the load generator
     // saves is one Plank and PostgreSQL can use on a shared machine.
     this.vertx =
@@ -51,17 +79,17 @@ final class Bench implements AutoCloseable {
   }
 
   private void describe() {
-    progress.line(
-        "Plank %s, pid %s (%s); database %s; table %s; PostgreSQL processes visible: %d",
-        url,
-        server.pid() == null ? "unknown" : server.pid(),
-        server.pidSource(),
-        redactedDatabaseUrl(),
-        table,
-        ProcessStats.postgresCpu().processes());
-    if (server.pid() == null) {
+    for (PlankServer s : servers) {
       progress.line(
-          "WARNING: Plank's process was not found, so its CPU and RSS are not measured: pass --pid");
+          "Plank %s, pid %s (%s)", s.url(), s.pid() == null ? "unknown" : s.pid(), s.pidSource());
+    }
+    progress.line(
+        "database %s; table %s; PostgreSQL processes visible: %d",
+        redactedDatabaseUrl(), table, ProcessStats.postgresCpu().processes());
+    if (serverPids() == null) {
+      progress.line(
+          "WARNING: a Plank process was not found, so server CPU and RSS are not measured: pass"
+              + " --pid");
     }
     if (ProcessStats.postgresCpu().processes() == 0) {
       progress.line(
@@ -75,9 +103,30 @@ final class Bench implements AutoCloseable {
     return options.databaseUrl().replaceAll("://([^:/@]+):[^@]*@", "://$1:***@");
   }
 
-  /** Starts measuring the CPU time of Plank, PostgreSQL and the bench from now. */
+  /** Starts measuring the CPU time of Plank (every node), PostgreSQL and the bench from now. */
   CpuMeter cpuMeter() {
-    return CpuMeter.start(server.pid(), pg.getDatabase());
+    return CpuMeter.start(serverPids(), pg.getDatabase());
+  }
+
+  /** Every node's pid, or null when any is unknown (then server CPU is not measured). */
+  List<Long> serverPids() {
+    List<Long> pids = new ArrayList<>();
+    for (PlankServer s : servers) {
+      if (s.pid() == null) return null;
+      pids.add(s.pid());
+    }
+    return pids;
+  }
+
+  /** The nodes' VmRSS summed, or -1 when any is unknown. */
+  long serversRssBytes() {
+    long sum = 0;
+    for (PlankServer s : servers) {
+      long rss = s.rssBytes();
+      if (rss < 0) return -1;
+      sum += rss;
+    }
+    return sum;
   }
 
   /** A new connection for setup and queries of the scenario's own. */

@@ -2,6 +2,7 @@ package dev.plank.bench;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /** Flags every scenario takes. */
@@ -11,8 +12,12 @@ final class CommonOptions {
   @Option(
       names = "--url",
       defaultValue = "http://127.0.0.1:8000",
-      description = "Plank's base URL (default: ${DEFAULT-VALUE}).")
-  URI url;
+      split = ",",
+      description =
+          "Plank's base URL (default: ${DEFAULT-VALUE}). fanout takes several (repeat the flag or"
+              + " separate them with commas): the nodes of one cluster, which its clients are"
+              + " spread over round-robin.")
+  List<URI> urls;
 
   @Option(
       names = "--database-url",
@@ -24,10 +29,12 @@ final class CommonOptions {
 
   @Option(
       names = "--pid",
+      split = ",",
       description =
           "Plank's process id, for its CPU time and RSS (default: the process listening on the"
-              + " --url port, found through /proc).")
-  Long pid;
+              + " --url port, found through /proc). With several --url, one per URL, in the"
+              + " same order (repeat the flag or separate them with commas).")
+  List<Long> pids;
 
   @Option(
       names = "--table",

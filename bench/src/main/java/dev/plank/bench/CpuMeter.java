@@ -1,12 +1,13 @@
 package dev.plank.bench;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * CPU seconds spent over an interval by Plank, by the PostgreSQL cluster and by this load generator
- * (which shares the machine, so its share is worth knowing). Every scenario measures all three the
- * same way, so their numbers compare.
+ * CPU seconds spent over an interval by Plank (summed over its nodes), by the PostgreSQL cluster
+ * and by this load generator (which shares the machine, so its share is worth knowing). Every
+ * scenario measures all three the same way, so their numbers compare.
  */
 final class CpuMeter {
   /** CPU seconds over an interval; {@code server} is NaN when Plank's pid is unknown. */
@@ -28,7 +29,7 @@ final class CpuMeter {
     }
   }
 
-  private final Long serverPid;
+  private final List<Long> serverPids;
   private final String database;
   private final long self = ProcessHandle.current().pid();
   private long startNanos;
@@ -37,17 +38,17 @@ final class CpuMeter {
   private long benchTicks;
   private Map<Long, Long> databaseTicks;
 
-  private CpuMeter(Long serverPid, String database) {
-    this.serverPid = serverPid;
+  private CpuMeter(List<Long> serverPids, String database) {
+    this.serverPids = serverPids;
     this.database = database;
   }
 
   /**
-   * Starts measuring now; {@code database} names the database whose backends are also measured on
-   * their own.
+   * Starts measuring now; {@code serverPids} are the nodes' pids (null when unknown); {@code
+   * database} names the database whose backends are also measured on their own.
    */
-  static CpuMeter start(Long serverPid, String database) {
-    CpuMeter meter = new CpuMeter(serverPid, database);
+  static CpuMeter start(List<Long> serverPids, String database) {
+    CpuMeter meter = new CpuMeter(serverPids, database);
     meter.reset();
     return meter;
   }
@@ -65,7 +66,7 @@ final class CpuMeter {
   Usage read() {
     double wall = (System.nanoTime() - startNanos) / 1e9;
     double server =
-        serverPid == null ? Double.NaN : (serverTicks() - serverTicks) / ProcessStats.CLK_TCK;
+        serverPids == null ? Double.NaN : (serverTicks() - serverTicks) / ProcessStats.CLK_TCK;
     double postgres = (ProcessStats.postgresCpu().ticks() - postgresTicks) / ProcessStats.CLK_TCK;
     double bench = (ProcessStats.cpuTicks(self).orElse(0) - benchTicks) / ProcessStats.CLK_TCK;
     // Per backend: one that started during the interval counts whole, one that ended is lost
@@ -78,6 +79,9 @@ final class CpuMeter {
   }
 
   private long serverTicks() {
-    return serverPid == null ? 0 : ProcessStats.cpuTicks(serverPid).orElse(0);
+    if (serverPids == null) return 0;
+    long sum = 0;
+    for (long pid : serverPids) sum += ProcessStats.cpuTicks(pid).orElse(0);
+    return sum;
   }
 }

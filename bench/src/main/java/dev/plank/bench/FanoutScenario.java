@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 /**
  * C WebSocket clients subscribed to one table; one writer commits R single-row changes per second
  * for D seconds. Measures delivery (every client must get every change once), latency from the
- * commit acknowledgement to each receipt, and Plank's CPU per delivery.
+ * commit acknowledgement to each receipt, and Plank's CPU per delivery. With several nodes (--url
+ * given more than once) the clients are spread over them round-robin and their CPU is summed.
  */
 @Command(
     name = "fanout",
@@ -69,6 +70,7 @@ final class FanoutScenario extends ScenarioCommand {
     Measurement m = measure(bench, p);
     Report report = new Report(name());
     report.params.putAll(p.json());
+    report.params.put("nodes", bench.urls.size());
     report.results.putAll(m.json());
     report.table(null, List.of(m.row()));
     return report;
@@ -186,13 +188,13 @@ final class FanoutScenario extends ScenarioCommand {
 
     try (Subscribers subs =
         new Subscribers(
-            bench.vertx, bench.url, bench.table.channel(), p.clients(), List.of(), receipts)) {
+            bench.vertx, bench.urls, bench.table.channel(), p.clients(), List.of(), receipts)) {
       Subscribers.Opened opened = subs.open(p.clients(), p.connectConcurrency(), progress);
       if (opened.subscribed() == 0) {
         throw new BenchException("no client could subscribe: " + opened.firstError());
       }
       if (p.warmup() > 0) warmUp(bench, p);
-      long rssBefore = bench.server.rssBytes();
+      long rssBefore = bench.serversRssBytes();
       CpuMeter cpu = bench.cpuMeter();
       CpuMeter tick = bench.cpuMeter();
       progress.line(
@@ -229,7 +231,7 @@ final class FanoutScenario extends ScenarioCommand {
               System.nanoTime() + (long) (p.drain() * 1e9),
               report);
       CpuMeter.Usage usage = cpu.read();
-      long rssAfter = bench.server.rssBytes();
+      long rssAfter = bench.serversRssBytes();
       if (!complete) {
         progress.line(
             "drain: gave up after %.0f s with %s delivered",

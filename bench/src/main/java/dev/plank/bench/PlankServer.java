@@ -57,6 +57,10 @@ final class PlankServer {
     return new PlankServer(url, null, "not found");
   }
 
+  URI url() {
+    return url;
+  }
+
   /** The pid, or null when unknown (server CPU and RSS are then reported as "-"). */
   Long pid() {
     return pid;

@@ -65,6 +65,10 @@ final class ResultWriter {
     Map<String, Object> target = new LinkedHashMap<>();
     target.put("url", bench.url.toString());
     target.put("server_pid", bench.server.pid());
+    if (bench.urls.size() > 1) {
+      target.put("urls", bench.urls.stream().map(Object::toString).toList());
+      target.put("server_pids", bench.servers.stream().map(PlankServer::pid).toList());
+    }
     target.put("database_url", bench.redactedDatabaseUrl());
     target.put("table", bench.table.toString());
     root.put("target", target);

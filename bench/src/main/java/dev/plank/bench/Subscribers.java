@@ -35,7 +35,7 @@ final class Subscribers implements AutoCloseable {
   }
 
   private final Vertx vertx;
-  private final URI url;
+  private final List<URI> urls;
   private final String channel;
   private final Listener listener;
   private final List<WebSocketClient> clients = new ArrayList<>();
@@ -57,8 +57,22 @@ final class Subscribers implements AutoCloseable {
       int count,
       List<String> sourceAddresses,
       Listener listener) {
+    this(vertx, List.of(url), channel, count, sourceAddresses, listener);
+  }
+
+  /**
+   * Connections spread over several nodes' URLs round-robin (client i to {@code urls[i % n]}), as a
+   * load balancer would.
+   */
+  Subscribers(
+      Vertx vertx,
+      List<URI> urls,
+      String channel,
+      int count,
+      List<String> sourceAddresses,
+      Listener listener) {
     this.vertx = vertx;
-    this.url = url;
+    this.urls = List.copyOf(urls);
     this.channel = channel;
     this.listener = listener;
     List<String> sources = sourceAddresses.isEmpty() ? List.of("") : sourceAddresses;
@@ -131,6 +145,7 @@ final class Subscribers implements AutoCloseable {
   }
 
   private Future<WebSocket> connect(int client) {
+    URI url = urls.get(client % urls.size());
     WebSocketConnectOptions options =
         new WebSocketConnectOptions()
             .setHost(url.getHost())
