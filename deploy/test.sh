@@ -12,7 +12,9 @@
 # 3. Brings compose.yaml up (with deploy/compose.stand-ins.yaml) in a network namespace of its
 #    own, subscribes two WebSocket clients through the balancer (one per node), writes a row
 #    into the stack's PostgreSQL and waits for both to receive it; fetches the dashboard page
-#    through the balancer.
+#    through the balancer. Then a rolling restart: two clients follow rows written all along
+#    while each node in turn drains on SIGTERM and starts again; each must get every row once,
+#    in order, and have been moved by a 1012 close at least once (deploy/rolling-check.mjs).
 # 4. Tears everything down, also on failure (and prints the containers' logs then).
 #
 # Settings: PGURL (the machine's PostgreSQL, default postgresql://postgres@127.0.0.1:5432),
@@ -56,9 +58,21 @@ if [ "${1:-}" = --compose-in-namespace ]; then
         podman logs --tail 30 "$(container "$service")" 2>&1 | sed 's/^/    /' || true
       done
     fi
+    touch "$WORK/stop" # ends the rolling restart's writer, if it runs
     kill "${clients[@]}" 2>/dev/null || true
     "${compose[@]}" down -v >"$WORK/down.log" 2>&1 || say "podman-compose down failed: see $WORK/down.log"
     podman network rm -f "${project}_default" >/dev/null 2>&1 || true
+    # Podman's DNS server (aardvark-dns) can outlive the stack's network (seen once, with the
+    # network's file still there): the next run's podman would take it as running and hand it its
+    # own network, unreachable from this dead namespace, and its containers would resolve no
+    # names. Stop ours, and drop what it kept of our network.
+    local dns=/run/containers/networks/aardvark-dns pid
+    pid=$(cat "$dns/aardvark.pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && [ "$(readlink "/proc/$pid/ns/net" 2>/dev/null)" = "$(readlink /proc/self/ns/net)" ]; then
+      say "aardvark-dns (pid $pid) still runs in this namespace after the stack's removal: stopping it"
+      kill "$pid" 2>/dev/null || true
+      rm -f "$dns/${project}_default" "$dns/aardvark.pid"
+    fi
     say "compose stack removed"
     exit $status
   }
@@ -109,6 +123,63 @@ if [ "${1:-}" = --compose-in-namespace ]; then
   served=$(podman logs "$(container balancer)" 2>&1 | grep 'GET /ws' | grep -o 'plank/plank[12]' | sort -u | tr '\n' ' ')
   [ "$served" = "plank/plank1 plank/plank2 " ] || fail "the WebSockets were not spread over both nodes ($served)"
   say "a row written to PostgreSQL (wal_level=logical) reached a WebSocket client on each node through the balancer, and /api/items"
+
+  # Rolling restart: two clients (one per node) follow rows that a writer inserts all along,
+  # while each node in turn is stopped (SIGTERM: it drains, its clients get 1012 and move to the
+  # other node with their cursors) and started again, the next one only once the balancer sends
+  # the restarted one clients again. Every row must reach each client once, in order.
+  start=$SECONDS
+  rolling="rolling-$project"
+  for i in 1 2; do
+    node --experimental-websocket deploy/rolling-check.mjs http://127.0.0.1:8080 "$rolling" 180 \
+      >"$WORK/rolling$i.log" 2>&1 &
+    clients+=($!)
+    wait_for 30 "rolling-restart client $i subscribed" grep -q '^subscribed' "$WORK/rolling$i.log"
+  done
+  # Rows 1, 2, … (about 20 a second, each its own transaction) until $WORK/stop appears, then
+  # the row "<marker>-end" with the count: one psql session fed line by line.
+  writer() {
+    local n=0
+    while [ ! -e "$WORK/stop" ]; do
+      n=$((n + 1))
+      echo "INSERT INTO items (name, value) VALUES ('$rolling', $n);"
+      sleep 0.05 # the pace of the writes, not a wait for anything
+    done
+    echo "INSERT INTO items (name, value) VALUES ('$rolling-end', $n);"
+    echo "$n" >"$WORK/written"
+  }
+  writer | podman exec -i "$(container postgres)" psql -q -v ON_ERROR_STOP=1 -U postgres -d plank \
+    >"$WORK/writer.log" 2>&1 &
+  writer_pid=$!
+  clients+=($writer_pid)
+  for i in 1 2; do
+    wait_for 30 "rolling-restart client $i receiving rows" grep -q 'first row' "$WORK/rolling$i.log"
+  done
+  say "rolling restart: two clients through the balancer follow a writer's rows (~20/s)"
+  balancer_log() { podman logs "$(container balancer)" 2>&1; }
+  for service in plank1 plank2; do
+    id=$(container "$service")
+    ups=$(balancer_log | grep -c "plank/$service is UP" || true)
+    t=$SECONDS
+    "${compose[@]}" stop -t 30 "$service" >>"$WORK/restart.log" 2>&1 || fail "podman-compose stop $service"
+    code=$(podman inspect --format '{{.State.ExitCode}}' "$id")
+    [ "$code" = 0 ] || fail "$service exited with $code after SIGTERM"
+    say "  $service drained and stopped in $((SECONDS - t)) s (exit code 0)"
+    t=$SECONDS
+    "${compose[@]}" start "$service" >>"$WORK/restart.log" 2>&1 || fail "podman-compose start $service"
+    wait_for 120 "$service's health check after its restart" podman healthcheck run "$id"
+    wait_for 30 "the balancer to send $service clients again" \
+      bash -c "[ \$(podman logs $(container balancer) 2>&1 | grep -c 'plank/$service is UP') -gt $ups ]"
+    say "  $service started, ready and back in the balancer in $((SECONDS - t)) s"
+  done
+  touch "$WORK/stop"
+  wait "$writer_pid" || { cat "$WORK/writer.log"; fail "the writer (psql in the stack's PostgreSQL)"; }
+  for i in 1 2; do
+    wait "${clients[$((i - 1))]}" || { cat "$WORK/rolling$i.log"; fail "rolling-restart client $i"; }
+    sed 's/^/    /' "$WORK/rolling$i.log"
+  done
+  clients=()
+  say "rolling restart of both nodes in $((SECONDS - start)) s: each client got all $(cat "$WORK/written") rows once, in order, across its 1012 closes"
   exit 0
 fi
 
@@ -178,8 +249,7 @@ say "SIGTERM: exit code 0"
 
 expected="plank: cannot start: DATABASE_URL is not set, and this build of Plank has no embedded PostgreSQL: set DATABASE_URL=postgresql://user:password@host:5432/database"
 # Detached, so that the output is the container's alone, without podman's own messages.
-# PLANK_AUTH=none: the image listens on 0.0.0.0, where auth must be chosen first; this checks the
-# database line.
+# PLANK_AUTH=none: on 0.0.0.0 without it, the missing authentication setting is reported first.
 cid=$(podman run -d --network=host --no-healthcheck -e PLANK_AUTH=none $IMAGE 2>>"$WORK/podman.log")
 code=$(podman wait "$cid")
 out=$(podman logs "$cid" 2>&1)
