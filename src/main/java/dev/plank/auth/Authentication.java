@@ -1,6 +1,11 @@
 package dev.plank.auth;
 
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * How requests and connections prove who they are. Immutable: every event loop shares one.
@@ -32,5 +37,23 @@ public record Authentication(
   /** The same, with the policy's answer on anonymous callers. */
   public Authentication withAnonymousAllowed(boolean allowed) {
     return new Authentication(verifier, allowed, authTimeout);
+  }
+
+  /**
+   * Verifies a token and completes on the caller's own context: keys fetched from a JWKS URL arrive
+   * on another one, and the request, connection or session state belongs to the caller's. Call it
+   * on an event loop, with tokens on.
+   */
+  public Future<Principal> verifyHere(String token) {
+    Context here = Objects.requireNonNull(Vertx.currentContext(), "not on an event loop");
+    Promise<Principal> done = Promise.promise();
+    verifier
+        .verify(token)
+        .onComplete(
+            r -> {
+              if (Vertx.currentContext() == here) done.handle(r);
+              else here.runOnContext(v -> done.handle(r));
+            });
+    return done.future();
   }
 }

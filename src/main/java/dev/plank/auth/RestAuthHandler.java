@@ -1,9 +1,7 @@
 package dev.plank.auth;
 
 import dev.plank.api.Problem;
-import io.vertx.core.Context;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -37,25 +35,17 @@ public final class RestAuthHandler implements Handler<RoutingContext> {
       else unauthorized(ctx, "a token is required (Authorization: Bearer <token>)");
       return;
     }
-    Context context = ctx.vertx().getOrCreateContext();
     ctx.request().pause();
-    auth.verifier()
-        .verify(token)
+    auth.verifyHere(token)
         .onComplete(
             r -> {
-              Runnable then =
-                  () -> {
-                    ctx.request().resume();
-                    if (r.succeeded()) {
-                      ctx.put(Principals.KEY, r.result());
-                      ctx.next();
-                    } else {
-                      unauthorized(ctx, "invalid token: " + r.cause().getMessage());
-                    }
-                  };
-              // Keys from a JWKS URL arrive on another context; the request belongs to this one.
-              if (Vertx.currentContext() == context) then.run();
-              else context.runOnContext(v -> then.run());
+              ctx.request().resume();
+              if (r.succeeded()) {
+                ctx.put(Principals.KEY, r.result());
+                ctx.next();
+              } else {
+                unauthorized(ctx, "invalid token: " + r.cause().getMessage());
+              }
             });
   }
 

@@ -13,10 +13,8 @@ import dev.plank.config.WebSettings;
 import dev.plank.metrics.PlankMetrics;
 import dev.plank.ws.WebSocketEndpoint;
 import io.netty.channel.Channel;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -194,20 +192,12 @@ public final class WebServer extends VerticleBase {
       openWebSocket(ctx, path, null);
       return;
     }
-    Context context = vertx.getOrCreateContext();
     ctx.request().pause();
-    auth.verifier()
-        .verify(token)
+    auth.verifyHere(token)
         .onComplete(
             r -> {
-              Runnable then =
-                  () -> {
-                    if (r.succeeded()) openWebSocket(ctx, path, r.result());
-                    else unauthorized(ctx, "invalid token: " + r.cause().getMessage());
-                  };
-              // Keys from a JWKS URL arrive on another context; the upgrade belongs to this one.
-              if (Vertx.currentContext() == context) then.run();
-              else context.runOnContext(v -> then.run());
+              if (r.succeeded()) openWebSocket(ctx, path, r.result());
+              else unauthorized(ctx, "invalid token: " + r.cause().getMessage());
             });
   }
 

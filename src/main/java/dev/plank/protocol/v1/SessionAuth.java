@@ -71,15 +71,9 @@ final class SessionAuth {
     if (!auth.tokensOn()) {
       return Future.failedFuture(new TokenException("this server does not use tokens"));
     }
+    assert Vertx.currentContext() == context : "not on the connection's event loop";
     Promise<Principal> done = Promise.promise();
-    auth.verifier()
-        .verify(token)
-        .onComplete(
-            r -> {
-              // Keys from a JWKS URL may arrive on another context; the state lives on this one.
-              if (Vertx.currentContext() == context) decide(r, done);
-              else context.runOnContext(v -> decide(r, done));
-            });
+    auth.verifyHere(token).onComplete(r -> decide(r, done));
     return done.future();
   }
 
