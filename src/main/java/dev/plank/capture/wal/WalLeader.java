@@ -37,6 +37,9 @@ public final class WalLeader implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(WalLeader.class);
   private static final long LEADER_LOCK = 0x706c616e6b02L; // "plank" + 2
   private static final int BATCH = 1000; // changes per append transaction
+  // And characters of row JSON per append transaction: rows of large values fill memory (and the
+  // append statement's arrays) long before a thousand of them are read.
+  private static final long BATCH_CHARS = 4L << 20;
   // Under a steady stream the reader is never idle: a batch goes in after this long at most.
   private static final long MAX_BATCH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
   private static final long RETAINED_CHECK_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -100,9 +103,12 @@ public final class WalLeader implements Runnable {
         backoff = 100;
       } catch (InterruptedException e) {
         return;
-      } catch (Exception e) {
+      } catch (Exception | OutOfMemoryError e) {
+        // Out of memory too: a leader thread that died of it would leave the node up and silent.
         if (closed) return;
-        LOG.warn("WAL capture stopped: {}; retrying", e.getMessage());
+        LOG.warn(
+            "WAL capture stopped: {}; retrying",
+            e instanceof OutOfMemoryError ? "out of memory (" + e.getMessage() + ")" : e.getMessage());
         LOG.debug("WAL capture failure", e);
         sleepQuietly(backoff);
         backoff = Math.min(backoff * 2, 5_000);
@@ -238,6 +244,7 @@ public final class WalLeader implements Runnable {
     private final Map<Integer, PgOutput.Relation> relations = new HashMap<>();
     private final Map<Integer, Set<Integer>> jsonColumns = new HashMap<>();
     private final List<WalChange> batch = new ArrayList<>();
+    private long batchChars;
     private WalAppender.Applied applied;
     // The transaction being read: its commit LSN, changes seen, and how many of them to skip.
     private PgOutput.Begin txn;
@@ -338,9 +345,10 @@ public final class WalLeader implements Runnable {
       if (seen <= skip) return; // the log has it already (a restart re-read it)
       if (batch.isEmpty()) batchStarted = System.nanoTime();
       batch.add(new WalChange(relation(relationId), op, txn.commitTime(), data, old));
+      batchChars += (data == null ? 0 : data.length()) + (old == null ? 0 : old.length());
       target = new WalAppender.Applied(txn.finalLsn(), seen, 0);
       // Bounded memory for a large transaction: its first part goes in, marked as partial.
-      if (batch.size() >= BATCH) flush();
+      if (full()) flush();
     }
 
     private void commit(PgOutput.Commit c) throws SQLException {
@@ -351,9 +359,13 @@ public final class WalLeader implements Runnable {
         target = new WalAppender.Applied(c.commitLsn(), seen, c.endLsn());
       }
       txn = null;
-      if (batch.size() >= BATCH || System.nanoTime() - batchStarted > MAX_BATCH_DELAY_NANOS) {
+      if (full() || System.nanoTime() - batchStarted > MAX_BATCH_DELAY_NANOS) {
         flush();
       }
+    }
+
+    private boolean full() {
+      return batch.size() >= BATCH || batchChars >= BATCH_CHARS;
     }
 
     private void flush() throws SQLException {
@@ -361,6 +373,7 @@ public final class WalLeader implements Runnable {
       appender.append(batch, target);
       applied = target;
       batch.clear();
+      batchChars = 0;
       target = null;
       if (applied.complete()) confirm(applied.endLsn());
     }

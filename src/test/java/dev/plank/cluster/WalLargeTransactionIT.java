@@ -1,0 +1,101 @@
+package dev.plank.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.plank.config.DatabaseUrl;
+import dev.plank.support.LogicalPostgres;
+import dev.plank.support.PlankProcess;
+import dev.plank.support.TestDb;
+import dev.plank.support.TestPlank;
+import dev.plank.support.WsClient;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * One UPDATE of far more row data than the leader's heap holds ({@code java -jar} with {@code
+ * -Xmx128m}; the transaction's rows are about 200 MB of JSON, new and old): the leader streams it
+ * into the log in bounded parts, and a subscriber gets every row once, in the transaction's order.
+ * A leader that held a whole transaction, or a thousand of these rows, would run out of memory.
+ * In the {@code -Pcluster} run: it writes a few hundred MB of WAL, too slow for the main suite.
+ */
+class WalLargeTransactionIT {
+  private static final Duration LONG = Duration.ofSeconds(90);
+  private static final int ROWS = 3_000;
+  private static final int MD5S = 1_000; // 32 characters each: a 32 KB body per row
+
+  @Test
+  @Timeout(180)
+  void aTransactionLargerThanTheHeapIsDeliveredWholeInOrder() throws Exception {
+    DatabaseUrl db = LogicalPostgres.create(WalLargeTransactionIT.class);
+    Path dir = PlankProcess.tempDir("plank-wal-large");
+    TestDb sql = new TestDb(db);
+    // Random hex: TOAST compression cannot shrink it, so the WAL and the decoded rows are big.
+    sql.execute("CREATE TABLE big (id int PRIMARY KEY, n int NOT NULL, body text NOT NULL)");
+    sql.execute(
+        "INSERT INTO big SELECT r, 0, (SELECT string_agg(md5(random()::text || k || r), '')"
+            + " FROM generate_series(1, ?) k) FROM generate_series(1, ?) r",
+        MD5S,
+        ROWS);
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    PlankProcess node =
+        PlankProcess.startJar(
+            PlankProcess.jar(),
+            dir,
+            Map.of(
+                "DATABASE_URL", TestPlank.url(db),
+                "PLANK_PORT", Integer.toString(port),
+                "PLANK_CAPTURE", "wal",
+                "PLANK_TABLES", "big",
+                "JAVA_TOOL_OPTIONS", "-Xmx128m -XX:+UseSerialGC"));
+    try {
+      node.awaitLine(l -> l.startsWith("Plank listening"), LONG);
+      try (WsClient ws = WsClient.connect("ws://127.0.0.1:" + port + "/ws")) {
+        ws.subscribe("big");
+        // A single statement over freshly inserted rows: it updates them in id order.
+        CompletableFuture<Void> update =
+            CompletableFuture.runAsync(() -> sql.execute("UPDATE big SET n = n + 1"));
+        long lastSeq = 0;
+        for (int id = 1; id <= ROWS; id++) {
+          JsonNode change;
+          try {
+            change = ws.next(LONG);
+          } catch (AssertionError e) {
+            throw new AssertionError("row " + id + " did not arrive; the node said:\n" + tail(node));
+          }
+          assertThat(change.path("type").asText()).as("row %d", id).isEqualTo("UPDATE");
+          assertThat(change.path("data").path("id").asInt()).isEqualTo(id);
+          assertThat(change.path("data").path("n").asInt()).isEqualTo(1);
+          // The unchanged TOASTed body comes whole, filled from the old row.
+          assertThat(change.path("data").path("body").asText()).hasSize(32 * MD5S);
+          assertThat(change.path("old").path("n").asInt()).isZero();
+          assertThat(change.path("seq").asLong()).isGreaterThan(lastSeq);
+          lastSeq = change.path("seq").asLong();
+        }
+        update.get(LONG.toSeconds(), TimeUnit.SECONDS);
+      }
+      assertThat(node.isAlive()).as("the node is still up").isTrue();
+      assertThat(node.lines()).noneMatch(l -> l.contains("OutOfMemoryError"));
+      assertThat(sql.count("SELECT count(*) FROM plank.changes WHERE table_name = 'big'"))
+          .isEqualTo(ROWS);
+    } finally {
+      node.close();
+      LogicalPostgres.drop(db);
+      PlankProcess.deleteTree(dir);
+    }
+  }
+
+  private static String tail(PlankProcess node) {
+    var lines = node.lines();
+    return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+  }
+}
