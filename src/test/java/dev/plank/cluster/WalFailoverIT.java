@@ -32,19 +32,21 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The WAL leader ({@code java -jar target/plank.jar} with {@code PLANK_CAPTURE=wal}, three nodes)
  * is killed with SIGKILL again and again while eight writers commit single-row transactions, and
- * once more in the middle of appending one large transaction: a standby takes over each time, and
- * a subscriber gets every change exactly once, in commit order. Run by {@code mvn -B verify
+ * once more in the middle of appending one large transaction: a standby takes over each time, and a
+ * subscriber gets every change exactly once, in commit order. Run by {@code mvn -B verify
  * -Pcluster} with the other multi-node tests.
  */
 class WalFailoverIT {
   private static final Duration LONG = Duration.ofSeconds(60);
+  // A restarted JVM on a busy 2-core machine can take a while to serve again.
+  private static final Duration RESTART = Duration.ofSeconds(120);
   private static final int NODES = 3;
   private static final int WRITERS = 8;
   private static final int KILLS = 4;
   private static final int BIG = 20_000; // rows of the transaction the leader dies in
 
   @Test
-  @Timeout(240)
+  @Timeout(300)
   void everyChangeOnceInOrderAcrossLeaderKills() throws Exception {
     DatabaseUrl db = LogicalPostgres.create(WalFailoverIT.class);
     Path dir = PlankProcess.tempDir("plank-wal-failover");
@@ -83,7 +85,7 @@ class WalFailoverIT {
           got.awaitSize(before + 200, LONG);
           awaitStandby(nodes, leader);
           leaders.add(leader);
-          System.out.printf("%s kill %d: node %d leads, %d changes so far%n", java.time.Instant.now(), k, leader, got.size());
+          System.out.printf("kill %d: node %d leads, %d changes so far%n", k, leader, got.size());
           restarts.add(kill(nodes, leader, db, dir, ports));
         }
         writing.set(false);
@@ -105,7 +107,11 @@ class WalFailoverIT {
           lastSeq = change.path("seq").asLong();
         }
         assertThat(total).isGreaterThan(1_000);
-        assertThat(leaders).as("the nodes that led, one per kill").hasSize(KILLS);
+        for (int k = 1; k < KILLS; k++) {
+          assertThat(leaders.get(k))
+              .as("a standby took over after kill %d", k)
+              .isNotEqualTo(leaders.get(k - 1));
+        }
         // The change log itself holds each of them once, in each writer's commit order.
         TestDb log = new TestDb(db);
         assertThat(log.count("SELECT count(*) FROM plank.changes WHERE table_name = 'items'"))
@@ -117,7 +123,7 @@ class WalFailoverIT {
                         + " plank.changes WHERE table_name = 'items') s WHERE step <> 1"))
             .as("log rows out of a writer's commit order")
             .isZero();
-        for (CompletableFuture<Void> restart : restarts) restart.get(60, TimeUnit.SECONDS);
+        for (CompletableFuture<Void> restart : restarts) restart.get(150, TimeUnit.SECONDS);
 
         // One large transaction, its leader killed while it appends the transaction in parts.
         CompletableFuture<Void> big =
@@ -163,7 +169,8 @@ class WalFailoverIT {
       while (writing.get()) {
         st.execute("INSERT INTO items(name, value) VALUES ('w" + writer + "', " + n + ")");
         n++;
-        Thread.sleep(2); // pacing, not synchronisation: leave the small machine room to restart nodes
+        Thread.sleep(
+            2); // pacing, not synchronisation: leave the small machine room to restart nodes
       }
     }
     return n;
@@ -174,12 +181,10 @@ class WalFailoverIT {
       PlankProcess[] nodes, int i, DatabaseUrl db, Path dir, int[] ports) {
     nodes[i].sigkill();
     nodes[i].awaitExit(LONG);
-    synchronized (nodes) {
-      nodes[i] = launch(db, dir, ports[i], i);
-    }
+    nodes[i] = launch(db, dir, ports[i], i);
     PlankProcess restarted = nodes[i];
     return CompletableFuture.runAsync(
-        () -> restarted.awaitLine(l -> l.startsWith("Plank listening"), LONG));
+        () -> restarted.awaitLine(l -> l.startsWith("Plank listening"), RESTART));
   }
 
   private static boolean listening(PlankProcess node) {
@@ -188,13 +193,13 @@ class WalFailoverIT {
 
   /** Waits until a node other than the leader is up: it will take over when the leader dies. */
   private static void awaitStandby(PlankProcess[] nodes, int leader) throws InterruptedException {
-    long deadline = System.nanoTime() + LONG.toNanos();
+    long deadline = System.nanoTime() + RESTART.toNanos();
     while (true) {
       for (int i = 0; i < nodes.length; i++) if (i != leader && listening(nodes[i])) return;
       if (System.nanoTime() > deadline) {
         StringBuilder said = new StringBuilder();
         for (PlankProcess node : nodes) said.append("\n--- a node said:\n").append(node.output());
-        throw new AssertionError("no standby node within " + LONG + said);
+        throw new AssertionError("no standby node within " + RESTART + said);
       }
       Thread.sleep(20);
     }

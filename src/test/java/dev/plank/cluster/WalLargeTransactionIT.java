@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Timeout;
  * One UPDATE of far more row data than the leader's heap holds ({@code java -jar} with {@code
  * -Xmx128m}; the transaction's rows are about 200 MB of JSON, new and old): the leader streams it
  * into the log in bounded parts, and a subscriber gets every row once, in the transaction's order.
- * A leader that held a whole transaction, or a thousand of these rows, would run out of memory.
- * In the {@code -Pcluster} run: it writes a few hundred MB of WAL, too slow for the main suite.
+ * A leader that held a whole transaction, or a thousand of these rows, would run out of memory. In
+ * the {@code -Pcluster} run: it writes a few hundred MB of WAL, too slow for the main suite.
  */
 class WalLargeTransactionIT {
   private static final Duration LONG = Duration.ofSeconds(90);
@@ -70,7 +70,8 @@ class WalLargeTransactionIT {
           try {
             change = ws.next(LONG);
           } catch (AssertionError e) {
-            throw new AssertionError("row " + id + " did not arrive; the node said:\n" + tail(node));
+            throw new AssertionError(
+                "row " + id + " did not arrive; the node said:\n" + tail(node));
           }
           assertThat(change.path("type").asText()).as("row %d", id).isEqualTo("UPDATE");
           assertThat(change.path("data").path("id").asInt()).isEqualTo(id);

@@ -108,7 +108,9 @@ public final class WalLeader implements Runnable {
         if (closed) return;
         LOG.warn(
             "WAL capture stopped: {}; retrying",
-            e instanceof OutOfMemoryError ? "out of memory (" + e.getMessage() + ")" : e.getMessage());
+            e instanceof OutOfMemoryError
+                ? "out of memory (" + e.getMessage() + ")"
+                : e.getMessage());
         LOG.debug("WAL capture failure", e);
         sleepQuietly(backoff);
         backoff = Math.min(backoff * 2, 5_000);
