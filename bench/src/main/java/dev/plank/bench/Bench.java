@@ -135,17 +135,18 @@ final class Bench implements AutoCloseable {
   }
 
   /**
-   * Fails unless the table has a trigger: without one, writes reach no subscriber, typically
-   * because --database-url names another database than the one Plank captures.
+   * Fails unless the table has a trigger (trigger capture) or is in a publication (WAL capture):
+   * without either, writes reach no subscriber, typically because --database-url names another
+   * database than the one Plank captures.
    */
   void requireCaptured(PgConnection sql, Table t) {
-    if (triggers(sql, t) == 0) {
+    if (triggers(sql, t) == 0 && !published(sql, t)) {
       throw new BenchException(
           t
               + " in "
               + redactedDatabaseUrl()
-              + " has no trigger: is it captured (PLANK_TABLES), and is this the database Plank"
-              + " runs on (--database-url / DATABASE_URL)?");
+              + " has no trigger and is in no publication: is it captured (PLANK_TABLES), and is"
+              + " this the database Plank runs on (--database-url / DATABASE_URL)?");
     }
   }
 
@@ -171,6 +172,20 @@ final class Bench implements AutoCloseable {
         .iterator()
         .next()
         .getInteger(0);
+  }
+
+  /** Whether the table is in a publication, as PLANK_CAPTURE=wal puts its captured tables. */
+  static boolean published(PgConnection sql, Table t) {
+    return await(
+            sql.preparedQuery(
+                    "SELECT EXISTS (SELECT 1 FROM pg_publication_rel WHERE prrelid ="
+                        + " $1::text::regclass)")
+                .execute(Tuple.of(t.sql())),
+            30,
+            "reading the publications of " + t)
+        .iterator()
+        .next()
+        .getBoolean(0);
   }
 
   /** Waits for a future from the main thread; a failure or timeout becomes a BenchException. */
