@@ -18,7 +18,8 @@
 # run as root) on port PLANK_BENCH_PG_PORT (55432), wal_level=logical, and deletes at the end. The
 # database plank_bench_wal (PLANK_BENCH_DATABASE) is recreated on it; its replication slot is
 # dropped at the end. Needs both jars built (mvn package; mvn -f bench/pom.xml package), pgbench,
-# psql and jq. Plank's log: /tmp/plank-capture-wal-server.log.
+# psql and jq. Plank's log: /tmp/plank-capture-wal-server.log; every value measured, as TSV:
+# bench/results/capture-wal-<UTC time>.tsv.
 set -euo pipefail
 jar=${1:-target/plank.jar} seconds=${2:-10} rounds=${3:-3}
 bench=${BENCH_JAR:-bench/target/plank-bench.jar}
@@ -130,8 +131,12 @@ SQL
   record wal "$w" commits/s "$(pgbench_tps "$w" captured)"
   end=$(date +%s.%N)
   last=$(psql -Atq "$url" -c "SELECT last_value FROM items_id_seq")
-  drained=$(awk -v a="$(wait_logged "$last" 60)" -v b="$end" 'BEGIN { printf "%.3f", a - b }')
+  wait_logged "$last" 60 >/dev/null
+  sleep 0.3 # one more sample or two
   kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null || true
+  # From the sampler (one connection, every 100 ms): the first sample that has the last row; no
+  # process start-up in between, which on a loaded machine would count as drain.
+  drained=$(awk -v end="$end" -v last="$last" 'NF == 4 && $1 >= end && $3 >= last { printf "%.1f", $1 - end; exit }' "$samples")
   # While writing (after the first second): behind by how many commits, and by how much time.
   read -r lagp50 lagmax lagsec < <(awk -v end="$end" -v start="$(awk 'NF==4 {print $1; exit}' "$samples")" \
     'NF==4 && $1 > start + 1 && $1 < end { n++; lag[n] = $2 - $3; if ($2 - $3 > m) m = $2 - $3; if ($4 > s) s = $4 }
@@ -174,19 +179,23 @@ for round in $(seq 1 "$rounds"); do
   echo "# after round $round: load $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
+keep=$(dirname "$bench")/../results/capture-wal-$(date -u +%Y%m%dT%H%M%SZ).tsv
+mkdir -p "$(dirname "$keep")" && cp "$results" "$keep"
+
 median() { sort -g | awk '{v[NR] = $1} END {if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
 get() { awk -F'\t' -v m="$1" -v k="$2" -v q="$3" '$1 == m && $2 == k && $3 == q {print $4}' "$results" | median; }
 all() { awk -F'\t' -v m="$1" -v k="$2" -v q="$3" '$1 == m && $2 == k && $3 == q {printf "%s%s", sep, $4; sep = ", "}' "$results"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 echo
-echo "Medians of $rounds rounds (each round's values in brackets); ratios against the uncaptured table in trigger-mode sessions."
+echo "Medians of $rounds rounds (each round's values in brackets); ratios against the uncaptured table in trigger-mode"
+echo "sessions, and (last column) against the uncaptured table measured just before in the same WAL-mode session."
 echo
-echo "| writers | uncaptured commits/s | trigger | WAL | trigger / uncaptured | WAL / uncaptured | uncaptured, WAL leader running |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| writers | uncaptured commits/s | trigger | WAL | trigger / uncaptured | WAL / uncaptured | uncaptured, WAL leader running | WAL / that |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for w in ${writers//,/ }; do
-  p=$(get trigger "$w" plain-commits/s) t=$(get trigger "$w" commits/s) l=$(get wal "$w" commits/s)
-  echo "| $w | $p [$(all trigger "$w" plain-commits/s)] | $t [$(all trigger "$w" commits/s)] | $l [$(all wal "$w" commits/s)] | $(ratio "$t" "$p") | $(ratio "$l" "$p") | $(get wal "$w" plain-commits/s) |"
+  p=$(get trigger "$w" plain-commits/s) t=$(get trigger "$w" commits/s) l=$(get wal "$w" commits/s) q=$(get wal "$w" plain-commits/s)
+  echo "| $w | $p [$(all trigger "$w" plain-commits/s)] | $t [$(all trigger "$w" commits/s)] | $l [$(all wal "$w" commits/s)] | $(ratio "$t" "$p") | $(ratio "$l" "$p") | $q [$(all wal "$w" plain-commits/s)] | $(ratio "$l" "$q") |"
 done
 echo
 echo "| WAL leader, full speed | behind by (commits) p50 / max | behind by (s) max | drain after the writers stop (s) |"
@@ -202,4 +211,4 @@ for r in ${rates//,/ }; do
   echo "| $r (achieved $(get trigger "$r" achieved-rate) / $(get wal "$r" achieved-rate)) | $tp / $(get trigger "$r" latency-p99) | $wp / $(get wal "$r" latency-p99) | $(ratio "$wp" "$tp") | $(all trigger "$r" delivered) / $(all wal "$r" delivered) |"
 done
 echo
-echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg); every value: $keep"
