@@ -65,7 +65,8 @@ if [[ $level != logical || ${PLANK_BENCH_PRIVATE_PG:-} == 1 ]]; then
   admin=postgresql://postgres@127.0.0.1:$pgport/postgres
 fi
 url=${admin%/*}/$dbname
-psql -q "$admin" -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '$dbname'" \
+psql -q "$admin" -c "SET client_min_messages = warning" \
+  -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '$dbname'" \
   -c "DROP DATABASE IF EXISTS $dbname WITH (FORCE)" -c "CREATE DATABASE $dbname" >/dev/null
 
 echo "INSERT INTO items (name, value) VALUES ('pgbench', 1);" >"$work/captured.sql"
@@ -179,7 +180,7 @@ for round in $(seq 1 "$rounds"); do
   echo "# after round $round: load $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
-keep=$(dirname "$bench")/../results/capture-wal-$(date -u +%Y%m%dT%H%M%SZ).tsv
+keep=$(cd "$(dirname "$bench")/.." && pwd)/results/capture-wal-$(date -u +%Y%m%dT%H%M%SZ).tsv
 mkdir -p "$(dirname "$keep")" && cp "$results" "$keep"
 
 median() { sort -g | awk '{v[NR] = $1} END {if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
