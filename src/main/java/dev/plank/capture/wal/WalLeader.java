@@ -149,7 +149,35 @@ public final class WalLeader implements Runnable {
     }
   }
 
+  /**
+   * Makes the slot usable. A slot invalidated by {@code max_slot_wal_keep_size}, or gone while the
+   * log records a position of it ({@code plank slot drop}), lost changes that no one will decode:
+   * it is recreated and every subscriber told to resync, through the log, so that every node's
+   * clients and every older cursor learn it. Never a silent gap or a stall.
+   */
   private void ensureSlot(Connection ctl) throws SQLException {
+    Slots.Status status = Slots.status(ctl, settings.slot());
+    boolean broken = false;
+    if (status.lost()) {
+      LOG.warn(
+          "The replication slot {} was invalidated (the server removed WAL it still needed, see"
+              + " max_slot_wal_keep_size): changes since are lost; recreating it and telling every"
+              + " subscriber to resync",
+          settings.slot());
+      Slots.drop(ctl, settings.slot());
+      broken = true;
+    } else if (!status.exists() && Slots.hasHistory(ctl, settings.slot())) {
+      LOG.warn(
+          "The replication slot {} is gone (dropped): changes since are lost; recreating it and"
+              + " telling every subscriber to resync",
+          settings.slot());
+      broken = true;
+    }
+    createIfMissing(ctl);
+    if (broken) Slots.breakHistory(ctl, settings.slot());
+  }
+
+  private void createIfMissing(Connection ctl) throws SQLException {
     try (PreparedStatement st =
         ctl.prepareStatement(
             "SELECT pg_create_logical_replication_slot(?, 'pgoutput') WHERE NOT EXISTS"
