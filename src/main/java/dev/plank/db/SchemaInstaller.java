@@ -74,7 +74,9 @@ public final class SchemaInstaller {
         .compose(checked -> vertx.executeBlocking(() -> SchemaMigrations.migrate(url, mode), false))
         .compose(
             migrated ->
-                (capture.wal() ? slotBeforeSwitch(pool, capture) : Future.<Void>succeededFuture())
+                (capture.wal()
+                        ? slotBeforeSwitch(pool, capture, tables)
+                        : Future.<Void>succeededFuture())
                     .map(migrated))
         .compose(
             migrated -> {
@@ -199,13 +201,37 @@ public final class SchemaInstaller {
    * written, so it is created here, alone; the switch's transaction then records where the slot
    * takes over.
    */
-  private static Future<Void> slotBeforeSwitch(Pool pool, CaptureSettings capture) {
-    return pool.preparedQuery(
+  private static Future<Void> slotBeforeSwitch(
+      Pool pool, CaptureSettings capture, List<TableRef> tables) {
+    // pgoutput looks the publication up as of each decoded transaction: it must predate the slot.
+    return pool.query(createPublication(capture))
+        .execute()
+        .compose(
+            v ->
+                pool.preparedQuery(
             "SELECT pg_create_logical_replication_slot($1, 'pgoutput') WHERE NOT EXISTS (SELECT 1"
-                + " FROM pg_replication_slots WHERE slot_name = $1) AND EXISTS (SELECT 1 FROM"
-                + " pg_trigger WHERE tgname = 'plank_capture' AND NOT tgisinternal)")
-        .execute(Tuple.of(capture.slot()))
+                + " FROM pg_replication_slots WHERE slot_name = $1) AND "
+                + TRIGGERED)
+                    .execute(Tuple.of(capture.slot()).addArrayOfString(quoted(tables))))
         .mapEmpty();
+  }
+
+  /** The slot name is validated by CaptureSettings ([a-z0-9_]) and quoted. */
+  private static String createPublication(CaptureSettings capture) {
+    return "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = '"
+        + capture.slot()
+        + "') THEN CREATE PUBLICATION "
+        + TableRef.quote(capture.slot())
+        + "; END IF; END $$";
+  }
+
+  /** Whether a capture trigger is on one of the tables ($2, quoted names): trigger mode ran. */
+  private static final String TRIGGERED =
+      "EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'plank_capture' AND tgrelid = ANY (SELECT"
+          + " to_regclass(t) FROM unnest($2::text[]) t))";
+
+  private static String[] quoted(List<TableRef> tables) {
+    return tables.stream().map(TableRef::quoted).toArray(String[]::new);
   }
 
   /**
@@ -218,10 +244,10 @@ public final class SchemaInstaller {
       SqlConnection conn, List<TableInfo> tables, CaptureSettings capture) {
     // The slot name is validated by CaptureSettings ([a-z0-9_]) and quoted.
     String publication = TableRef.quote(capture.slot());
-    return conn.query(
-            "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'plank_capture' AND NOT"
-                + " tgisinternal)")
-        .execute()
+    return conn.preparedQuery("SELECT $1::text IS NOT NULL AND " + TRIGGERED)
+        .execute(
+            Tuple.of(capture.slot())
+                .addArrayOfString(quoted(tables.stream().map(TableInfo::ref).toList())))
         .compose(
             rows ->
                 conn.query(

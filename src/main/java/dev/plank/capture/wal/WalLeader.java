@@ -119,6 +119,7 @@ public final class WalLeader implements Runnable {
         Thread.sleep(200);
       }
       if (closed) return;
+      refuseBesideTriggers(ctl);
       setLeading(true);
       LOG.info("This node now leads WAL capture (slot {})", settings.slot());
       ensureSlot(ctl);
@@ -131,6 +132,31 @@ public final class WalLeader implements Runnable {
           if (!repl.isClosed()) stream.close();
         }
       }
+    }
+  }
+
+  /**
+   * A node with trigger capture installed its triggers (a switch back to trigger mode): reading the
+   * slot as well would capture every change twice.
+   */
+  private void refuseBesideTriggers(Connection ctl) throws SQLException {
+    try (PreparedStatement st =
+        ctl.prepareStatement(
+            "SELECT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_publication_rel r ON r.prrelid ="
+                + " t.tgrelid JOIN pg_publication p ON p.oid = r.prpubid WHERE t.tgname ="
+                + " 'plank_capture' AND p.pubname = ?)")) {
+      st.setString(1, settings.slot());
+      if (triggered(st)) {
+        throw new IllegalStateException(
+            "trigger capture is installed (a node with PLANK_CAPTURE=trigger started): this node"
+                + " does not read the slot");
+      }
+    }
+  }
+
+  private static boolean triggered(PreparedStatement st) throws SQLException {
+    try (ResultSet rs = st.executeQuery()) {
+      return rs.next() && rs.getBoolean(1);
     }
   }
 

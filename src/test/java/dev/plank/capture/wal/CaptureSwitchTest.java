@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Switching a database from trigger capture to WAL capture and back, one node at a time, with a
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * exactly once, in order, and cursors stay valid (the log is one). WAL to trigger: the slot's
  * undecoded changes are given up, so every subscriber gets {@code resync} once, never a gap.
  */
+@Timeout(300) // a loaded machine starts servers and nodes slowly
 class CaptureSwitchTest {
   private static final Map<String, String> WAL = Map.of("PLANK_CAPTURE", "wal");
   DatabaseUrl database;
@@ -51,7 +53,7 @@ class CaptureSwitchTest {
       TestPlank wal = node(WAL); // drops the triggers; its leader takes over
       assertThat(triggers()).isZero();
       writer.awaitPast(writer.written() + 20);
-      int switched = writer.stop();
+      int switched = writer.finish();
       insert("marker-1");
       List<JsonNode> first = ws.before(WsClient.rowWith("name", "marker-1"), Duration.ofSeconds(30));
       assertThat(values(first))
@@ -75,11 +77,12 @@ class CaptureSwitchTest {
       again.awaitPast(switched + 20);
       wal.stop();
       nodes.remove(wal);
+      awaitNoActiveSlot(); // its walsender ends a moment after its session
       node(Map.of());
       assertThat(triggers()).isEqualTo(1);
       assertThat(slots()).isZero();
       again.awaitPast(again.written() + 20);
-      int end = again.stop();
+      int end = again.finish();
       insert("marker-3");
       List<JsonNode> second =
           ws.before(WsClient.rowWith("name", "marker-3"), Duration.ofSeconds(30));
@@ -111,6 +114,14 @@ class CaptureSwitchTest {
   private long triggers() {
     return new TestDb(database)
         .count("SELECT count(*) FROM pg_trigger WHERE tgname = 'plank_capture'");
+  }
+
+  private void awaitNoActiveSlot() throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (new TestDb(database).count("SELECT count(*) FROM pg_replication_slots WHERE active") > 0
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
   }
 
   private long slots() {
@@ -177,7 +188,7 @@ class CaptureSwitchTest {
       assertThat(written.get()).as("rows written").isGreaterThanOrEqualTo(value);
     }
 
-    int stop() throws InterruptedException {
+    int finish() throws InterruptedException {
       stop.set(true);
       join();
       if (failure != null) throw failure;

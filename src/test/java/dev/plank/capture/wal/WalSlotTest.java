@@ -18,12 +18,14 @@ import java.util.function.IntSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The slot as operators see it: its retained WAL in /ready, and {@code plank slot drop}, refused
  * while a node reads the slot; a node started after the drop recreates it and its subscribers
  * resync rather than silently miss what no slot recorded.
  */
+@Timeout(300) // a loaded machine starts servers and nodes slowly
 class WalSlotTest {
   private static final Map<String, String> WAL = Map.of("PLANK_CAPTURE", "wal");
   DatabaseUrl database;
