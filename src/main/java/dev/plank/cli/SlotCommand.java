@@ -18,7 +18,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code plank slot drop}: WAL mode's replication slot, which keeps WAL while no Plank reads it. */
+/**
+ * {@code plank slot drop}: WAL mode's replication slot, which keeps WAL while no Plank reads it.
+ */
 @Command(
     name = "slot",
     mixinStandardHelpOptions = true,

@@ -169,8 +169,7 @@ public final class SchemaInstaller {
                   .execute()
                   .compose(
                       v ->
-                          conn.preparedQuery(
-                                  "DELETE FROM plank.wal_state WHERE slot_name = $1")
+                          conn.preparedQuery("DELETE FROM plank.wal_state WHERE slot_name = $1")
                               .execute(Tuple.of(slot)))
                   .compose(
                       v ->
@@ -209,9 +208,9 @@ public final class SchemaInstaller {
         .compose(
             v ->
                 pool.preparedQuery(
-            "SELECT pg_create_logical_replication_slot($1, 'pgoutput') WHERE NOT EXISTS (SELECT 1"
-                + " FROM pg_replication_slots WHERE slot_name = $1) AND "
-                + TRIGGERED)
+                        "SELECT pg_create_logical_replication_slot($1, 'pgoutput') WHERE NOT EXISTS (SELECT 1"
+                            + " FROM pg_replication_slots WHERE slot_name = $1) AND "
+                            + TRIGGERED)
                     .execute(Tuple.of(capture.slot()).addArrayOfString(quoted(tables))))
         .mapEmpty();
   }
@@ -251,20 +250,13 @@ public final class SchemaInstaller {
         .compose(
             rows ->
                 conn.query(
-                        walDdl(
-                            tables,
-                            capture,
-                            publication,
-                            rows.iterator().next().getBoolean(0)))
+                        walDdl(tables, capture, publication, rows.iterator().next().getBoolean(0)))
                     .execute()
                     .mapEmpty());
   }
 
   private static String walDdl(
-      List<TableInfo> tables,
-      CaptureSettings capture,
-      String publication,
-      boolean fromTriggers) {
+      List<TableInfo> tables, CaptureSettings capture, String publication, boolean fromTriggers) {
     StringBuilder ddl = new StringBuilder();
     ddl.append("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = '")
         .append(capture.slot())

@@ -7,10 +7,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 
 /**
- * Plank's replication slot as the catalog sees it, and what is done when its history breaks: a
- * slot invalidated by {@code max_slot_wal_keep_size}, dropped by {@code plank slot drop}, or given
- * up by a switch back to trigger mode has lost changes no one will ever decode. Stateless; JDBC,
- * on the caller's thread.
+ * Plank's replication slot as the catalog sees it, and what is done when its history breaks: a slot
+ * invalidated by {@code max_slot_wal_keep_size}, dropped by {@code plank slot drop}, or given up by
+ * a switch back to trigger mode has lost changes no one will ever decode. Stateless; JDBC, on the
+ * caller's thread.
  */
 public final class Slots {
   /**

@@ -52,8 +52,7 @@ class SlotInvalidationTest {
   }
 
   @Test
-  void aSlotInvalidatedWhileTheLeaderReadsIsRecreatedAndEverySubscriberResyncs()
-      throws Exception {
+  void aSlotInvalidatedWhileTheLeaderReadsIsRecreatedAndEverySubscriberResyncs() throws Exception {
     DatabaseUrl database = database("runtime");
     TestPlank plank = TestPlank.start(database, RUNTIME);
     try (WsClient ws = WsClient.connect(plank.wsUrl())) {
@@ -71,7 +70,8 @@ class SlotInvalidationTest {
         invalidate(database);
         hold.rollback();
       }
-      // No silent stall: the resync comes (after what the leader had appended), then capture goes on.
+      // No silent stall: the resync comes (after what the leader had appended), then capture goes
+      // on.
       List<JsonNode> before =
           ws.before(
               m ->
@@ -129,7 +129,8 @@ class SlotInvalidationTest {
   private static String slotStatus(DatabaseUrl database) {
     return (String)
         new TestDb(database)
-            .query("SELECT wal_status FROM pg_replication_slots WHERE database = current_database()")
+            .query(
+                "SELECT wal_status FROM pg_replication_slots WHERE database = current_database()")
             .get(0)
             .get("wal_status");
   }

@@ -115,8 +115,7 @@ class WalSlotTest {
   private void awaitActiveSlots(long expected) throws InterruptedException {
     long deadline = System.nanoTime() + 20_000_000_000L;
     while (System.nanoTime() < deadline
-        && new TestDb(database)
-                .count("SELECT count(*) FROM pg_replication_slots WHERE active")
+        && new TestDb(database).count("SELECT count(*) FROM pg_replication_slots WHERE active")
             != expected) {
       Thread.sleep(20);
     }
