@@ -11,7 +11,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code plank [serve|init|uninstall|token] [flags]}: the jar's entry point. */
+/** {@code plank [serve|init|uninstall|slot drop|token] [flags]}: the jar's entry point. */
 @Command(
     name = "plank",
     mixinStandardHelpOptions = true,
@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
       ServeCommand.class,
       InitCommand.class,
       UninstallCommand.class,
+      SlotCommand.class,
       TokenCommand.class
     })
 public final class Main implements Runnable {
@@ -103,6 +104,7 @@ public final class Main implements Runnable {
       for (CommandLine sub : cli.getSubcommands().values()) {
         Object command = sub.getCommand();
         if (command instanceof EnvAware aware) aware.env(env);
+        if (command instanceof SlotCommand) SlotCommand.env(sub, env);
       }
     }
   }

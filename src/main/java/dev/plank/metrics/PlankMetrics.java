@@ -169,6 +169,11 @@ public final class PlankMetrics implements AutoCloseable {
   }
 
   /** The WAL slot's retained bytes, as last measured (any thread). */
+  /** The last measured retained WAL of the slot, or -1 when not measured (yet). Any thread. */
+  public long slotRetainedBytes() {
+    return slotRetainedBytes;
+  }
+
   public void slotRetainedBytes(long bytes) {
     slotRetainedBytes = bytes;
   }

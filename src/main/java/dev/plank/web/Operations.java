@@ -1,6 +1,7 @@
 package dev.plank.web;
 
 import dev.plank.api.Problem;
+import dev.plank.config.CaptureSettings;
 import dev.plank.metrics.PlankMetrics;
 import io.vertx.core.Future;
 import io.vertx.ext.web.Router;
@@ -23,6 +24,7 @@ final class Operations {
   private final BooleanSupplier listenerLive;
   private final BooleanSupplier draining;
   private final Supplier<Future<Void>> databaseCheck;
+  private final CaptureSettings capture;
 
   /** SHA-256 of the metrics token, or null when /metrics needs none. */
   private final byte[] tokenDigest;
@@ -32,11 +34,13 @@ final class Operations {
       BooleanSupplier listenerLive,
       BooleanSupplier draining,
       Supplier<Future<Void>> databaseCheck,
-      String metricsToken) {
+      String metricsToken,
+      CaptureSettings capture) {
     this.metrics = metrics;
     this.listenerLive = listenerLive;
     this.draining = draining;
     this.databaseCheck = databaseCheck;
+    this.capture = capture;
     this.tokenDigest = metricsToken == null ? null : sha256(metricsToken);
   }
 
@@ -101,9 +105,25 @@ final class Operations {
                       + (db.succeeded() ? "up" : "down")
                       + "\",\"listener\":\""
                       + (listener ? "up" : "down")
-                      + "\"}";
+                      + "\""
+                      + slotDetails()
+                      + "}";
               json(ctx, ok ? 200 : 503, body);
             });
+  }
+
+  /**
+   * WAL mode: the WAL the slot keeps on the database server (-1 until measured) and whether that is
+   * above {@code PLANK_SLOT_WARN_MB}. Informational: a growing slot is the database's problem, not
+   * a reason to take this node out of rotation.
+   */
+  private String slotDetails() {
+    if (!capture.wal()) return "";
+    long retained = metrics.slotRetainedBytes();
+    return ",\"slot_retained_bytes\":"
+        + retained
+        + ",\"slot_above_warn\":"
+        + (retained > capture.slotWarnBytes());
   }
 
   static void json(RoutingContext ctx, int status, String body) {

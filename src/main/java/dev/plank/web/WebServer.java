@@ -296,7 +296,8 @@ public final class WebServer extends VerticleBase {
         parts.listenerLive(),
         parts.draining(),
         parts.databaseCheck(),
-        parts.settings().web().metricsToken());
+        parts.settings().web().metricsToken(),
+        parts.settings().capture());
   }
 
   /**

@@ -127,6 +127,7 @@ public final class WalLeader implements Runnable {
         Thread.sleep(200);
       }
       if (closed) return;
+      refuseBesideTriggers(ctl);
       setLeading(true);
       LOG.info("This node now leads WAL capture (slot {})", settings.slot());
       ensureSlot(ctl);
@@ -139,6 +140,31 @@ public final class WalLeader implements Runnable {
           if (!repl.isClosed()) stream.close();
         }
       }
+    }
+  }
+
+  /**
+   * A node with trigger capture installed its triggers (a switch back to trigger mode): reading the
+   * slot as well would capture every change twice.
+   */
+  private void refuseBesideTriggers(Connection ctl) throws SQLException {
+    try (PreparedStatement st =
+        ctl.prepareStatement(
+            "SELECT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_publication_rel r ON r.prrelid ="
+                + " t.tgrelid JOIN pg_publication p ON p.oid = r.prpubid WHERE t.tgname ="
+                + " 'plank_capture' AND p.pubname = ?)")) {
+      st.setString(1, settings.slot());
+      if (triggered(st)) {
+        throw new IllegalStateException(
+            "trigger capture is installed (a node with PLANK_CAPTURE=trigger started): this node"
+                + " does not read the slot");
+      }
+    }
+  }
+
+  private static boolean triggered(PreparedStatement st) throws SQLException {
+    try (ResultSet rs = st.executeQuery()) {
+      return rs.next() && rs.getBoolean(1);
     }
   }
 
@@ -157,7 +183,35 @@ public final class WalLeader implements Runnable {
     }
   }
 
+  /**
+   * Makes the slot usable. A slot invalidated by {@code max_slot_wal_keep_size}, or gone while the
+   * log records a position of it ({@code plank slot drop}), lost changes that no one will decode:
+   * it is recreated and every subscriber told to resync, through the log, so that every node's
+   * clients and every older cursor learn it. Never a silent gap or a stall.
+   */
   private void ensureSlot(Connection ctl) throws SQLException {
+    Slots.Status status = Slots.status(ctl, settings.slot());
+    boolean broken = false;
+    if (status.lost()) {
+      LOG.warn(
+          "The replication slot {} was invalidated (the server removed WAL it still needed, see"
+              + " max_slot_wal_keep_size): changes since are lost; recreating it and telling every"
+              + " subscriber to resync",
+          settings.slot());
+      Slots.drop(ctl, settings.slot());
+      broken = true;
+    } else if (!status.exists() && Slots.hasHistory(ctl, settings.slot())) {
+      LOG.warn(
+          "The replication slot {} is gone (dropped): changes since are lost; recreating it and"
+              + " telling every subscriber to resync",
+          settings.slot());
+      broken = true;
+    }
+    createIfMissing(ctl);
+    if (broken) Slots.breakHistory(ctl, settings.slot());
+  }
+
+  private void createIfMissing(Connection ctl) throws SQLException {
     try (PreparedStatement st =
         ctl.prepareStatement(
             "SELECT pg_create_logical_replication_slot(?, 'pgoutput') WHERE NOT EXISTS"
