@@ -70,13 +70,12 @@ public final class BroadcastApi {
     }
     JsonNode payload = body.get("payload");
     Context own = Vertx.currentContext();
-    pubSub
-        .broadcast(
-            principal,
-            topic.textValue(),
-            event.textValue(),
-            payload == null ? "null" : payload.toString())
-        .onComplete(r -> own.runOnContext(v -> respond(ctx, r.cause())));
+    pubSub.broadcast(
+        principal,
+        topic.textValue(),
+        event.textValue(),
+        payload == null ? "null" : payload.toString(),
+        r -> own.runOnContext(v -> respond(ctx, r.cause())));
   }
 
   private static void respond(RoutingContext ctx, Throwable failure) {

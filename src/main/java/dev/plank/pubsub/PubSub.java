@@ -7,7 +7,9 @@ import dev.plank.auth.Principal;
 import dev.plank.config.PubSubSettings;
 import dev.plank.metrics.PlankMetrics;
 import dev.plank.ws.TokenBucket;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
+import io.vertx.core.Handler;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -34,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * ({@link PubSubBus}); a node's heartbeat there tells the others when it died.
  *
  * <p>All state is owned by {@link #context}, a context of its own; the public methods may be
- * called from any thread and their futures complete on it, before anything else is sent to the
- * member for that request (so a reply written in the callback precedes, say, the presence state).
+ * called from any thread, and call their {@code done} handler on it, before anything else is sent
+ * to the member for that request (so a reply written there precedes, say, the presence state).
  */
 public final class PubSub {
   private static final Logger log = LoggerFactory.getLogger(PubSub.class);
@@ -96,8 +98,10 @@ public final class PubSub {
   }
 
   /** Joins a topic; the member then gets the topic's presence state, then its messages. */
-  public Future<Void> join(TopicMember member, Principal principal, String topic) {
-    return on(
+  public void join(
+      TopicMember member, Principal principal, String topic, Handler<AsyncResult<Void>> done) {
+    on(
+        done,
         () -> {
           check(topic, "topic");
           if (policy != null && !policy.mayJoin(principal, topic)) {
@@ -118,8 +122,9 @@ public final class PubSub {
   }
 
   /** Leaves a topic, untracking the member's presence in it. */
-  public Future<Void> leave(TopicMember member, String topic) {
-    return on(
+  public void leave(TopicMember member, String topic, Handler<AsyncResult<Void>> done) {
+    on(
+        done,
         () -> {
           Membership.Member m = members.get(member);
           if (m != null) leave(m, topic);
@@ -131,14 +136,14 @@ public final class PubSub {
    * Sends a broadcast from a member to every member of the topic, the sender too when {@code self}.
    * Completes once it was delivered here and handed to PostgreSQL for the other nodes.
    */
-  public Future<Void> broadcast(
+  public void broadcast(
       TopicMember member,
       Principal principal,
       String topic,
       String event,
       String payload,
-      boolean self) {
-    Promise<Void> done = Promise.promise();
+      boolean self,
+      Handler<AsyncResult<Void>> done) {
     context.runOnContext(
         v -> {
           try {
@@ -155,24 +160,26 @@ public final class PubSub {
             }
             send(principal, topic, event, payload, self ? null : member).onComplete(done);
           } catch (PubSubException e) {
-            done.fail(e);
+            done.handle(Future.failedFuture(e));
           }
         });
-    return done.future();
   }
 
   /** A broadcast from the server (REST): no sender among the members. */
-  public Future<Void> broadcast(Principal principal, String topic, String event, String payload) {
-    Promise<Void> done = Promise.promise();
+  public void broadcast(
+      Principal principal,
+      String topic,
+      String event,
+      String payload,
+      Handler<AsyncResult<Void>> done) {
     context.runOnContext(
         v -> {
           try {
             send(principal, topic, event, payload, null).onComplete(done);
           } catch (PubSubException e) {
-            done.fail(e);
+            done.handle(Future.failedFuture(e));
           }
         });
-    return done.future();
   }
 
   private Future<Void> send(
@@ -201,9 +208,13 @@ public final class PubSub {
    * Tracks the member's presence in a joined topic under {@code key} (the connection's own id when
    * null), replacing what it tracked there before. Completes with the key.
    */
-  public Future<String> track(
-      TopicMember member, Principal principal, String topic, String key, ObjectNode state) {
-    Promise<String> done = Promise.promise();
+  public void track(
+      TopicMember member,
+      Principal principal,
+      String topic,
+      String key,
+      ObjectNode state,
+      Handler<AsyncResult<String>> done) {
     context.runOnContext(
         v -> {
           try {
@@ -261,15 +272,15 @@ public final class PubSub {
             diff(topic, List.of(entry), replaced == null ? List.of() : List.of(replaced));
             written.recover(PubSub::unavailable).map(x -> k).onComplete(done);
           } catch (PubSubException e) {
-            done.fail(e);
+            done.handle(Future.failedFuture(e));
           }
         });
-    return done.future();
   }
 
   /** Stops tracking the member's presence in the topic. */
-  public Future<Void> untrack(TopicMember member, String topic) {
-    return on(
+  public void untrack(TopicMember member, String topic, Handler<AsyncResult<Void>> done) {
+    on(
+        done,
         () -> {
           Membership.Member m = members.get(member);
           if (m != null) untrack(m, topic);
@@ -509,22 +520,20 @@ public final class PubSub {
 
   // --- helpers ---
 
-  /** Runs on the context; the returned runnable (if any) runs after the future completed. */
-  private Future<Void> on(Supplier<Runnable> action) {
-    Promise<Void> done = Promise.promise();
+  /** Runs on the context, then {@code done}, then the returned runnable (if any). */
+  private void on(Handler<AsyncResult<Void>> done, Supplier<Runnable> action) {
     context.runOnContext(
         v -> {
           Runnable after;
           try {
             after = action.get();
           } catch (PubSubException e) {
-            done.fail(e);
+            done.handle(Future.failedFuture(e));
             return;
           }
-          done.complete();
+          done.handle(Future.succeededFuture());
           if (after != null) after.run();
         });
-    return done.future();
   }
 
   private static String notifiable(String message) {

@@ -20,6 +20,7 @@ import dev.plank.pubsub.PubSubException;
 import dev.plank.pubsub.TopicMember;
 import dev.plank.ws.WsConnection;
 import dev.plank.ws.WsHandler;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.time.Instant;
@@ -129,38 +130,53 @@ final class V1Session implements WsHandler, Subscriber, TopicMember {
   private void topics(Request request) {
     Principal who = principal();
     if (request instanceof Request.Join j) {
-      pubSub
-          .join(this, who, j.topic())
-          .onSuccess(v -> topicReply(j.id(), "joined", j.topic()))
-          .onFailure(e -> topicError(j.id(), e));
+      pubSub.join(this, who, j.topic(), r -> done(r, j.id(), () -> topicReply(j.id(), "joined", j.topic())));
     } else if (request instanceof Request.Leave l) {
-      pubSub
-          .leave(this, l.topic())
-          .onSuccess(v -> topicReply(l.id(), "left", l.topic()))
-          .onFailure(e -> topicError(l.id(), e));
+      pubSub.leave(this, l.topic(), r -> done(r, l.id(), () -> topicReply(l.id(), "left", l.topic())));
     } else if (request instanceof Request.Broadcast b) {
-      pubSub
-          .broadcast(this, who, b.topic(), b.event(), b.payload(), b.self())
-          .onSuccess(
-              v -> {
-                if (b.ack()) topicReply(b.id(), "broadcasted", b.topic());
-              })
-          .onFailure(e -> topicError(b.id(), e));
+      pubSub.broadcast(
+          this,
+          who,
+          b.topic(),
+          b.event(),
+          b.payload(),
+          b.self(),
+          r ->
+              done(
+                  r,
+                  b.id(),
+                  () -> {
+                    if (b.ack()) topicReply(b.id(), "broadcasted", b.topic());
+                  }));
     } else if (request instanceof Request.Track t) {
-      pubSub
-          .track(this, who, t.topic(), t.key(), t.state())
-          .onSuccess(
-              key -> {
-                ObjectNode reply = json.createObjectNode().put("type", "tracked");
-                if (t.id() != null) reply.set("id", t.id());
-                write(reply.put("topic", t.topic()).put("key", key));
-              })
-          .onFailure(e -> topicError(t.id(), e));
+      pubSub.track(
+          this,
+          who,
+          t.topic(),
+          t.key(),
+          t.state(),
+          r ->
+              done(
+                  r,
+                  t.id(),
+                  () -> {
+                    ObjectNode reply = json.createObjectNode().put("type", "tracked");
+                    if (t.id() != null) reply.set("id", t.id());
+                    write(reply.put("topic", t.topic()).put("key", r.result()));
+                  }));
     } else if (request instanceof Request.Untrack u) {
-      pubSub
-          .untrack(this, u.topic())
-          .onSuccess(v -> topicReply(u.id(), "untracked", u.topic()))
-          .onFailure(e -> topicError(u.id(), e));
+      pubSub.untrack(
+          this, u.topic(), r -> done(r, u.id(), () -> topicReply(u.id(), "untracked", u.topic())));
+    }
+  }
+
+  private void done(AsyncResult<?> result, JsonNode id, Runnable reply) {
+    if (result.succeeded()) {
+      reply.run();
+    } else if (result.cause() instanceof PubSubException p) {
+      error(id, ErrorCode.of(p.error()), p.getMessage());
+    } else {
+      error(id, ErrorCode.UNAVAILABLE, "broadcast and presence are unavailable");
     }
   }
 
@@ -168,11 +184,6 @@ final class V1Session implements WsHandler, Subscriber, TopicMember {
     ObjectNode reply = json.createObjectNode().put("type", type);
     if (id != null) reply.set("id", id);
     write(reply.put("topic", topic));
-  }
-
-  private void topicError(JsonNode id, Throwable e) {
-    if (e instanceof PubSubException p) error(id, ErrorCode.of(p.error()), p.getMessage());
-    else error(id, ErrorCode.UNAVAILABLE, "broadcast and presence are unavailable");
   }
 
   @Override
