@@ -20,7 +20,8 @@ sealed interface ClusterMessage {
   record Broadcast(String node, String topic, String event, String payload)
       implements ClusterMessage {}
 
-  record Track(String node, Presence entry) implements ClusterMessage {}
+  /** {@code replaced}: the ref of the entry this one replaces (the member's previous state). */
+  record Track(String node, Presence entry, String replaced) implements ClusterMessage {}
 
   record Untrack(String node, String topic, String ref) implements ClusterMessage {}
 
@@ -40,6 +41,7 @@ sealed interface ClusterMessage {
           .put("r", t.entry().ref())
           .put("key", t.entry().key())
           .set("s", t.entry().state());
+      if (t.replaced() != null) out.put("o", t.replaced());
     } else if (message instanceof Untrack u) {
       out.put("k", "u").put("t", u.topic()).put("r", u.ref());
     } else {
@@ -62,7 +64,8 @@ sealed interface ClusterMessage {
                   node,
                   new Presence(
                       node, in.path("t").asText(), in.path("key").asText(), in.path("r").asText(),
-                      state))
+                      state),
+                  in.hasNonNull("o") ? in.get("o").asText() : null)
               : null;
       case "u" -> new Untrack(node, in.path("t").asText(), in.path("r").asText());
       case "g" -> new Gone(node);

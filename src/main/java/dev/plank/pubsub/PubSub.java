@@ -261,14 +261,11 @@ public final class PubSub {
                       + " presence entries already");
             }
             Presence entry = new Presence(node, topic, k, node + "." + ++refs, state);
-            String message = notifiable(ClusterMessage.encode(json, trackOf(entry)));
+            String message = notifiable(ClusterMessage.encode(json, trackOf(entry, old)));
             Presence replaced = old == null ? null : book.remove(topic, old);
             m.tracked.put(topic, entry.ref());
             book.put(entry);
-            if (replaced != null) {
-              var unused = bus.untrack(old, untrackMessage(topic, old));
-            }
-            Future<Void> written = bus.track(entry, message);
+            Future<Void> written = bus.track(entry, old, message);
             diff(topic, List.of(entry), replaced == null ? List.of() : List.of(replaced));
             written.recover(PubSub::unavailable).map(x -> k).onComplete(done);
           } catch (PubSubException e) {
@@ -347,8 +344,8 @@ public final class PubSub {
     if (removed != null) diff(topic, List.of(), List.of(removed));
   }
 
-  private ClusterMessage.Track trackOf(Presence entry) {
-    return new ClusterMessage.Track(node, entry);
+  private ClusterMessage.Track trackOf(Presence entry, String replaced) {
+    return new ClusterMessage.Track(node, entry, replaced);
   }
 
   private String untrackMessage(String topic, String ref) {
@@ -408,7 +405,12 @@ public final class PubSub {
         return;
       }
       Presence entry = t.entry();
-      if (book.put(entry)) diff(entry.topic(), List.of(entry), List.of());
+      Presence replaced = t.replaced() == null ? null : book.remove(entry.topic(), t.replaced());
+      boolean added = book.put(entry);
+      diff(
+          entry.topic(),
+          added ? List.of(entry) : List.of(),
+          replaced == null ? List.of() : List.of(replaced));
     } else if (message instanceof ClusterMessage.Untrack u) {
       Presence removed = book.remove(u.topic(), u.ref());
       if (removed != null) diff(u.topic(), List.of(), List.of(removed));
@@ -502,7 +504,7 @@ public final class PubSub {
   private void republish() {
     log.info("Presence heartbeat lapsed past the expiry; announcing this node's entries again");
     for (Presence p : book.local(node)) {
-      var unused = bus.track(p, ClusterMessage.encode(json, trackOf(p)));
+      var unused = bus.track(p, null, ClusterMessage.encode(json, trackOf(p, null)));
     }
   }
 

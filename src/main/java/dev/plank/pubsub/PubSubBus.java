@@ -72,11 +72,13 @@ final class PubSubBus {
                 .execute(Tuple.of(ClusterMessage.CHANNEL, message)));
   }
 
-  Future<Void> track(Presence entry, String message) {
+  /** Writes an entry, replacing the one whose ref is {@code replaced} (null: none). */
+  Future<Void> track(Presence entry, String replaced, String message) {
     return write(
         () ->
             pool.preparedQuery(
-                    "WITH w AS (INSERT INTO plank.presence (node, ref, topic, key, state)"
+                    "WITH d AS (DELETE FROM plank.presence WHERE node = $1 AND ref = $8),"
+                        + " w AS (INSERT INTO plank.presence (node, ref, topic, key, state)"
                         + " VALUES ($1, $2, $3, $4, ($5::text)::jsonb) ON CONFLICT (node, ref)"
                         + " DO UPDATE SET state = excluded.state)"
                         + " SELECT pg_notify($6, $7)")
@@ -88,7 +90,8 @@ final class PubSubBus {
                         entry.key(),
                         entry.state().toString(),
                         ClusterMessage.CHANNEL,
-                        message)));
+                        message,
+                        replaced)));
   }
 
   Future<Void> untrack(String ref, String message) {

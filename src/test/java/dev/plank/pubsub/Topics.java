@@ -36,7 +36,8 @@ final class Topics {
             + ",\"state\":"
             + state
             + "}");
-    return client.next();
+    // The tracker's own join comes first (it is a member of the topic), then the reply.
+    return until(client, m -> !type("presence_diff").test(m));
   }
 
   /** The first message the predicate accepts, skipping others (each within 5 s). */
