@@ -10,8 +10,8 @@ import java.util.List;
  * @param maxPresencePerTopic presence entries one topic may hold, across the cluster as this node
  *     sees it
  * @param maxPresencePerConnection topics one connection may track its presence in
- * @param maxPayloadBytes bytes of a broadcast's payload or a presence state, as JSON; NOTIFY carries
- *     them between nodes, and its payload is limited to 8000 bytes with the envelope
+ * @param maxPayloadBytes bytes of a broadcast's payload or a presence state, as JSON; NOTIFY
+ *     carries them between nodes, and its payload is limited to 8000 bytes with the envelope
  * @param broadcastRate broadcasts per second per connection
  * @param broadcastBurst broadcasts a connection may send at once before the rate applies
  * @param presenceExpiry a node that has not written its heartbeat for this long is taken for dead:

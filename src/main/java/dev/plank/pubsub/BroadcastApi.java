@@ -34,7 +34,10 @@ public final class BroadcastApi {
   }
 
   public void mount(Router router) {
-    router.post(PATH).handler(BodyHandler.create(false).setBodyLimit(64 * 1024)).handler(this::post);
+    router
+        .post(PATH)
+        .handler(BodyHandler.create(false).setBodyLimit(64 * 1024))
+        .handler(this::post);
     router
         .route(PATH)
         .handler(

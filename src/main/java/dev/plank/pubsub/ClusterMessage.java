@@ -63,7 +63,10 @@ sealed interface ClusterMessage {
               ? new Track(
                   node,
                   new Presence(
-                      node, in.path("t").asText(), in.path("key").asText(), in.path("r").asText(),
+                      node,
+                      in.path("t").asText(),
+                      in.path("key").asText(),
+                      in.path("r").asText(),
                       state),
                   in.hasNonNull("o") ? in.get("o").asText() : null)
               : null;

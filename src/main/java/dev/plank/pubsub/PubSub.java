@@ -9,8 +9,8 @@ import dev.plank.metrics.PlankMetrics;
 import dev.plank.ws.TokenBucket;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
-import io.vertx.core.Handler;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
@@ -30,14 +30,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Broadcast and presence on topics, for any protocol: members join topics, send broadcasts to
- * them and track their presence in them; every member of the topic on every node gets them, each
- * message encoded once per {@link PubSubCodec}. Between nodes they travel through PostgreSQL
- * ({@link PubSubBus}); a node's heartbeat there tells the others when it died.
+ * Broadcast and presence on topics, for any protocol: members join topics, send broadcasts to them
+ * and track their presence in them; every member of the topic on every node gets them, each message
+ * encoded once per {@link PubSubCodec}. Between nodes they travel through PostgreSQL ({@link
+ * PubSubBus}); a node's heartbeat there tells the others when it died.
  *
- * <p>All state is owned by {@link #context}, a context of its own; the public methods may be
- * called from any thread, and call their {@code done} handler on it, before anything else is sent
- * to the member for that request (so a reply written there precedes, say, the presence state).
+ * <p>All state is owned by {@link #context}, a context of its own; the public methods may be called
+ * from any thread, and call their {@code done} handler on it, before anything else is sent to the
+ * member for that request (so a reply written there precedes, say, the presence state).
  */
 public final class PubSub {
   private static final Logger log = LoggerFactory.getLogger(PubSub.class);

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  * Broadcast and presence's side of PostgreSQL: NOTIFY on {@value ClusterMessage#CHANNEL} (with the
  * presence table written in the same statement), a LISTEN connection of its own, the node's
  * heartbeat, and reads of the other nodes' state. Writes run one at a time, in the order they were
- * asked for, so that the other nodes see this node's joins and leaves in order. Everything is
- * owned by {@code context}, {@link PubSub}'s; results complete there.
+ * asked for, so that the other nodes see this node's joins and leaves in order. Everything is owned
+ * by {@code context}, {@link PubSub}'s; results complete there.
  */
 final class PubSubBus {
   private static final Logger log = LoggerFactory.getLogger(PubSubBus.class);
@@ -213,8 +213,7 @@ final class PubSubBus {
                   });
               conn.closeHandler(v -> context.runOnContext(x -> lost(conn)));
               return OnContext.of(
-                  context,
-                  conn.query("LISTEN " + ClusterMessage.CHANNEL).execute().map(r -> conn));
+                  context, conn.query("LISTEN " + ClusterMessage.CHANNEL).execute().map(r -> conn));
             })
         .onSuccess(
             conn -> {

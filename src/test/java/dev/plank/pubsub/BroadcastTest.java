@@ -79,8 +79,7 @@ class BroadcastTest {
       JsonNode got = until(b, event("across"));
       assertThat(got.path("payload").toString()).isEqualTo("{\"x\":[1,2]}");
       // A member of another topic gets nothing: its first message is the marker on its topic.
-      a.send(
-          "{\"action\":\"join\",\"topic\":\"room:other\"}");
+      a.send("{\"action\":\"join\",\"topic\":\"room:other\"}");
       until(a, type("presence_state"));
       a.send("{\"action\":\"broadcast\",\"topic\":\"room:other\",\"event\":\"marker\"}");
       assertThat(other.next().path("event").asText()).isEqualTo("marker");
@@ -95,7 +94,9 @@ class BroadcastTest {
       join(b, "news");
       var response =
           Topics.post(
-              one.httpUrl(), "{\"topic\":\"news\",\"event\":\"flash\",\"payload\":{\"k\":1}}", null);
+              one.httpUrl(),
+              "{\"topic\":\"news\",\"event\":\"flash\",\"payload\":{\"k\":1}}",
+              null);
       assertThat(response.statusCode()).isEqualTo(202);
       assertThat(a.next().path("event").asText()).isEqualTo("flash");
       assertThat(b.next().path("payload").toString()).isEqualTo("{\"k\":1}");

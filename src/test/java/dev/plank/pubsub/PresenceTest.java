@@ -36,8 +36,7 @@ class PresenceTest {
         // B tracks on node two: A on node one gets the join.
         track(b, "lobby", "bob", "{\"status\":\"away\"}");
         JsonNode diff = until(a, type("presence_diff"));
-        assertThat(diff.path("joins").path("bob").get(0).path("status").asText())
-            .isEqualTo("away");
+        assertThat(diff.path("joins").path("bob").get(0).path("status").asText()).isEqualTo("away");
         assertThat(diff.path("leaves").size()).isZero();
 
         // A updates its state: B sees the old entry leave and the new one join.

@@ -23,7 +23,9 @@ final class Topics {
     JsonNode reply = client.next();
     assertThat(reply.path("type").asText()).as("reply to join: %s", reply).isEqualTo("joined");
     JsonNode state = client.next();
-    assertThat(state.path("type").asText()).as("after joined: %s", state).isEqualTo("presence_state");
+    assertThat(state.path("type").asText())
+        .as("after joined: %s", state)
+        .isEqualTo("presence_state");
     return state;
   }
 
@@ -52,7 +54,8 @@ final class Topics {
   }
 
   static Predicate<JsonNode> event(String event) {
-    return m -> m.path("type").asText().equals("broadcast") && m.path("event").asText().equals(event);
+    return m ->
+        m.path("type").asText().equals("broadcast") && m.path("event").asText().equals(event);
   }
 
   static HttpResponse<String> post(String url, String body, String token) {

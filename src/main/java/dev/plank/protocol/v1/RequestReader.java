@@ -92,19 +92,18 @@ final class RequestReader {
         state instanceof ObjectNode o ? o : JsonNodeFactory.instance.objectNode());
   }
 
-  private static boolean flag(JsonNode id, JsonNode message, String field)
-      throws RequestException {
+  private static boolean flag(JsonNode id, JsonNode message, String field) throws RequestException {
     JsonNode value = message.get(field);
     if (value == null || value.isNull()) return false;
     if (!value.isBoolean()) {
-      throw new RequestException(id, ErrorCode.BAD_REQUEST, "'" + field + "' must be true or false");
+      throw new RequestException(
+          id, ErrorCode.BAD_REQUEST, "'" + field + "' must be true or false");
     }
     return value.booleanValue();
   }
 
   /** A topic, event or presence key: a non-blank string of at most 200 characters. */
-  private static String name(JsonNode id, JsonNode message, String field)
-      throws RequestException {
+  private static String name(JsonNode id, JsonNode message, String field) throws RequestException {
     JsonNode value = message.get(field);
     if (value == null || !value.isTextual() || value.textValue().isBlank()) {
       throw new RequestException(

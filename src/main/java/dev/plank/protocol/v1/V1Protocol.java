@@ -29,8 +29,7 @@ public final class V1Protocol implements WsHandler.Factory {
     this(hub, json, auth, policy, null);
   }
 
-  public V1Protocol(
-      Hub hub, ObjectMapper json, Authentication auth, Policy policy, PubSub pubSub) {
+  public V1Protocol(Hub hub, ObjectMapper json, Authentication auth, Policy policy, PubSub pubSub) {
     this.policy = policy;
     this.pubSub = pubSub;
     this.hub = hub;

@@ -130,9 +130,14 @@ final class V1Session implements WsHandler, Subscriber, TopicMember {
   private void topics(Request request) {
     Principal who = principal();
     if (request instanceof Request.Join j) {
-      pubSub.join(this, who, j.topic(), r -> done(r, j.id(), () -> topicReply(j.id(), "joined", j.topic())));
+      pubSub.join(
+          this,
+          who,
+          j.topic(),
+          r -> done(r, j.id(), () -> topicReply(j.id(), "joined", j.topic())));
     } else if (request instanceof Request.Leave l) {
-      pubSub.leave(this, l.topic(), r -> done(r, l.id(), () -> topicReply(l.id(), "left", l.topic())));
+      pubSub.leave(
+          this, l.topic(), r -> done(r, l.id(), () -> topicReply(l.id(), "left", l.topic())));
     } else if (request instanceof Request.Broadcast b) {
       pubSub.broadcast(
           this,
