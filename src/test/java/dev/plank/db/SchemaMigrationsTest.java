@@ -188,7 +188,8 @@ class SchemaMigrationsTest {
   }
 
   private static String migrationSql(String file) {
-    try (var in = SchemaMigrationsTest.class.getResourceAsStream("/dev/plank/db/migration/" + file)) {
+    try (var in =
+        SchemaMigrationsTest.class.getResourceAsStream("/dev/plank/db/migration/" + file)) {
       return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
