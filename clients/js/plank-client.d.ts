@@ -152,6 +152,44 @@ export declare class Subscription<Row = Record<string, unknown>> {
   unsubscribe(): Promise<void>;
 }
 
+/** Who is present in a topic, by key; each state carries its `presence_ref`. */
+export type PresenceState<State = Record<string, unknown>> = Record<
+  string,
+  Array<State & { presence_ref: string }>
+>;
+
+export type PresenceChange<State = Record<string, unknown>> =
+  | { type: 'state' }
+  | { type: 'diff'; joins: PresenceState<State>; leaves: PresenceState<State> };
+
+export declare class Topic<State = Record<string, unknown>> {
+  readonly name: string;
+  /** Who is present: replaced on every (re)join, updated by every diff. */
+  readonly presence: PresenceState<State>;
+  /** Whether it was left, or refused. */
+  readonly closed: boolean;
+  /** Resolves once the server accepted the join; rejects with a PlankError (`forbidden`, …). */
+  readonly ready: Promise<Topic<State>>;
+  /** Calls `handler` for each broadcast of `event` (`'*'`: every event); returns a remover. */
+  on<Payload = unknown>(
+    event: string,
+    handler: (payload: Payload, detail: { event: string; topic: string }) => void,
+  ): () => void;
+  /** Calls `handler` whenever `presence` changes; returns a remover. */
+  onPresence(
+    handler: (presence: PresenceState<State>, change: PresenceChange<State>) => void,
+  ): () => void;
+  /**
+   * Broadcasts to every member on every node; `self`: this client gets it too; `ack`: resolves
+   * once the server accepted and sent it. Rejects with a PlankError when refused.
+   */
+  send(event: string, payload?: unknown, options?: { self?: boolean; ack?: boolean }): Promise<void>;
+  /** Tracks this client's presence (tracked again after reconnects); resolves with the key. */
+  track(state?: State, options?: { key?: string }): Promise<string>;
+  untrack(): Promise<void>;
+  leave(): Promise<void>;
+}
+
 export declare class Plank {
   /**
    * @param url `ws(s)://host:port/ws` or the server's `http(s)://` base URL; in a browser,
@@ -183,6 +221,12 @@ export declare class Plank {
     channel: string,
     onChange: (change: Change<Row>) => void,
   ): Subscription<Row>;
+
+  /**
+   * The topic `name` for broadcasts and presence: joined now (when connected) and after every
+   * reconnect; the same Topic until it is left.
+   */
+  topic<State = Record<string, unknown>>(name: string): Topic<State>;
 
   /** Resolves with the round-trip time in ms. */
   ping(): Promise<number>;

@@ -434,6 +434,162 @@ export class Subscription {
 }
 
 /**
+ * A topic of broadcasts and presence, from {@link Plank#topic}. It is joined as soon as the
+ * client is connected and again after every reconnect (with the presence it tracked).
+ */
+export class Topic {
+  /** @internal */
+  constructor(plank, name) {
+    /** The topic's name. */
+    this.name = name;
+    /**
+     * Who is present, by key: `{key: [{...state, presence_ref}]}`; replaced on every (re)join,
+     * updated by every diff.
+     */
+    this.presence = {};
+    /** Whether it was left, or refused by the server. */
+    this.closed = false;
+    /** @internal */ this._plank = plank;
+    /** @internal */ this._handlers = new Map(); // event ('*' for all) -> Set of handlers
+    /** @internal */ this._presenceHandlers = new Set();
+    /** @internal What this client tracks here, sent again after a reconnect: `{state, key}`. */
+    this._tracked = null;
+    /** @internal */ this._settle = null;
+    /**
+     * Resolves with this topic once the server accepted the join; rejects with a
+     * {@link PlankError} (`forbidden`, `too_many_topics`, …) or when the client was closed first.
+     * @type {Promise<Topic>}
+     */
+    this.ready = new Promise((resolve, reject) => {
+      this._settle = { resolve, reject };
+    });
+    this.ready.catch(() => {});
+  }
+
+  /**
+   * Calls `handler(payload, {event, topic})` for each broadcast of `event` (`'*'`: every event).
+   * Returns a function that removes it.
+   * @returns {() => void}
+   */
+  on(event, handler) {
+    if (typeof handler !== 'function') throw new TypeError('on needs a handler');
+    if (!this._handlers.has(event)) this._handlers.set(event, new Set());
+    this._handlers.get(event).add(handler);
+    return () => this._handlers.get(event)?.delete(handler);
+  }
+
+  /**
+   * Calls `handler(presence, change)` whenever {@link Topic#presence} changes: `change` is
+   * `{type: 'state'}` after a (re)join, `{type: 'diff', joins, leaves}` after a diff.
+   * Returns a function that removes it.
+   * @returns {() => void}
+   */
+  onPresence(handler) {
+    if (typeof handler !== 'function') throw new TypeError('onPresence needs a handler');
+    this._presenceHandlers.add(handler);
+    return () => this._presenceHandlers.delete(handler);
+  }
+
+  /**
+   * Sends a broadcast to every member of the topic on every node. With `self`, this client gets
+   * it too; with `ack`, the promise resolves once the server accepted and sent it (else once it
+   * was written to the socket). Rejects with a PlankError (`forbidden`, `rate_limited`,
+   * `too_large`, …) when refused.
+   * @returns {Promise<void>}
+   */
+  send(event, payload = null, { self = false, ack = false } = {}) {
+    return new Promise((resolve, reject) => {
+      const message = { action: 'broadcast', topic: this.name, event, payload, self, ack };
+      if (ack) {
+        this._plank._request(message, { ok: () => resolve(), fail: reject, timeout: this._plank.options.timeout });
+        return;
+      }
+      if (this._plank.state !== 'open') {
+        reject(new PlankError(this._plank._closedByUser ? 'closed' : 'disconnected', 'not connected'));
+        return;
+      }
+      // Without ack the server answers only a refusal, which then reaches the 'error' event.
+      this._plank._send(message);
+      resolve();
+    });
+  }
+
+  /**
+   * Tracks this client's presence in the topic: `state` (an object) under `key` (by default one
+   * the server makes up for the connection). Tracking again replaces the state. It is tracked
+   * again after a reconnect. Resolves with the key.
+   * @returns {Promise<string>}
+   */
+  track(state = {}, { key } = {}) {
+    this._tracked = { state, key };
+    return new Promise((resolve, reject) => {
+      this.ready.then(
+        () => this._plank._sendTrack(this, (reply) => resolve(reply.key), reject),
+        reject,
+      );
+    });
+  }
+
+  /** Stops tracking this client's presence. @returns {Promise<void>} */
+  untrack() {
+    this._tracked = null;
+    return this._plank._topicRequest({ action: 'untrack', topic: this.name });
+  }
+
+  /** Leaves the topic: no handler is called again. @returns {Promise<void>} */
+  leave() {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    this._plank._topics.delete(this.name);
+    this._settle?.reject(new PlankError('closed', 'left', { topic: this.name }));
+    return this._plank._topicRequest({ action: 'leave', topic: this.name }).catch((error) => {
+      if (error.code !== 'disconnected' && error.code !== 'closed') throw error;
+    });
+  }
+
+  /** @internal */
+  _broadcast(message) {
+    const detail = { event: message.event, topic: this.name };
+    for (const key of [message.event, '*']) {
+      for (const handler of [...(this._handlers.get(key) ?? [])]) callApp(handler, message.payload, detail);
+    }
+  }
+
+  /** @internal */
+  _state(state) {
+    this.presence = state && typeof state === 'object' ? state : {};
+    this._presenceChanged({ type: 'state' });
+  }
+
+  /** @internal */
+  _diff(joins = {}, leaves = {}) {
+    const presence = { ...this.presence };
+    for (const [key, metas] of Object.entries(leaves)) {
+      const gone = new Set(metas.map((m) => m.presence_ref));
+      const left = (presence[key] ?? []).filter((m) => !gone.has(m.presence_ref));
+      if (left.length) presence[key] = left;
+      else delete presence[key];
+    }
+    for (const [key, metas] of Object.entries(joins)) presence[key] = [...(presence[key] ?? []), ...metas];
+    this.presence = presence;
+    this._presenceChanged({ type: 'diff', joins, leaves });
+  }
+
+  /** @internal */
+  _presenceChanged(change) {
+    for (const handler of [...this._presenceHandlers]) callApp(handler, this.presence, change);
+  }
+
+  /** @internal */
+  _fail(error) {
+    this.closed = true;
+    this._plank._topics.delete(this.name);
+    this._settle?.reject(error);
+    this._settle = null;
+  }
+}
+
+/**
  * A connection to a Plank server that stays up: it reconnects, resubscribes and resumes on its
  * own until {@link Plank#close}.
  *
@@ -531,6 +687,8 @@ export class Plank {
      * that an app that subscribes again on every refusal cannot flood the server.
      */
     this._refusals = new Map();
+    /** @internal Broadcast and presence topics, by name. */
+    this._topics = new Map();
     /** @internal The network is back: retry now rather than at the end of the back-off. */
     this._onOnline = () => {
       if (!this._retryTimer) return;
@@ -608,6 +766,58 @@ export class Plank {
   }
 
   /**
+   * The topic `name` for broadcasts and presence: joined now (when connected) and after every
+   * reconnect. Asking again for a topic not left returns the same {@link Topic}.
+   * @param {string} name
+   * @returns {Topic}
+   */
+  topic(name) {
+    if (typeof name !== 'string' || !name) throw new TypeError('topic must be a non-empty string');
+    const known = this._topics.get(name);
+    if (known) return known;
+    const topic = new Topic(this, name);
+    if (this._closedByUser) {
+      topic._fail(new PlankError('closed', 'this Plank client was closed', { topic: name }));
+      return topic;
+    }
+    this._topics.set(name, topic);
+    if (this.state === 'open') this._join(topic);
+    return topic;
+  }
+
+  /** @internal Joins, then tracks again what the app tracked there. */
+  _join(topic) {
+    this._request({ action: 'join', topic: topic.name }, {
+      timeout: this.options.timeout,
+      ok: () => {
+        topic._settle?.resolve(topic);
+        topic._settle = null;
+        if (topic._tracked && !topic.closed) this._sendTrack(topic, () => {}, (error) => this._emit('error', error));
+      },
+      fail: (error) => {
+        if (error.code === 'disconnected' || error.code === 'timeout') return; // the reconnect joins again
+        topic._fail(error);
+        if (error.code !== 'closed') this._emit('error', error);
+      },
+    });
+  }
+
+  /** @internal */
+  _sendTrack(topic, ok, fail) {
+    const { state, key } = topic._tracked ?? { state: {} };
+    const message = { action: 'track', topic: topic.name, state };
+    if (key !== undefined) message.key = key;
+    this._request(message, { ok, fail, timeout: this.options.timeout });
+  }
+
+  /** @internal */
+  _topicRequest(message) {
+    return new Promise((resolve, reject) => {
+      this._request(message, { ok: () => resolve(), fail: reject, timeout: this.options.timeout });
+    });
+  }
+
+  /**
    * Sends a ping and resolves with the round-trip time in ms.
    * @returns {Promise<number>}
    */
@@ -640,6 +850,9 @@ export class Plank {
       state.active?._fail(error);
     }
     this._channels.clear();
+    for (const topic of [...this._topics.values()]) {
+      topic._fail(new PlankError('closed', 'this Plank client was closed', { topic: topic.name }));
+    }
     const socket = this._socket;
     this._detach();
     if (socket && socket.readyState <= OPEN) socket.close(1000, 'client closed');
@@ -709,6 +922,7 @@ export class Plank {
       state.reconnected = this._openedBefore;
       this._reconcile(state);
     }
+    for (const topic of this._topics.values()) this._join(topic);
     this._openedBefore = true;
     this._startHeartbeat();
     this._emit('open', {});
@@ -1057,6 +1271,9 @@ export class Plank {
     else if (type === 'snapshot') this._onSnapshot(message);
     else if (type === 'resync') this._onResync(message);
     else if (type === 'error') this._onError(message);
+    else if (type === 'broadcast') this._topics.get(message.topic)?._broadcast(message);
+    else if (type === 'presence_state') this._topics.get(message.topic)?._state(message.state);
+    else if (type === 'presence_diff') this._topics.get(message.topic)?._diff(message.joins, message.leaves);
     else if (message.id !== undefined && this._pending.has(message.id)) this._reply(message.id, message);
   }
 

@@ -705,3 +705,78 @@ test('matchesFilter evaluates the protocol filter like the server', () => {
   assert.equal(matchesFilter('value=gt.10', null), false);
   assert.throws(() => matchesFilter('value=like.1', row), PlankError);
 });
+
+test('a topic joins, delivers broadcasts by event, keeps presence, and rejoins and re-tracks after a reconnect', async () => {
+  const { plank, socket } = await connected();
+  const topic = plank.topic('room:1');
+  assert.equal(plank.topic('room:1'), topic);
+  const join = socket.last('join');
+  assert.deepEqual({ ...join, id: undefined }, { action: 'join', topic: 'room:1', id: undefined });
+  socket.receive({ type: 'joined', id: join.id, topic: 'room:1' });
+  socket.receive({ type: 'presence_state', topic: 'room:1', state: { bob: [{ s: 1, presence_ref: 'n.1' }] } });
+  assert.equal(await topic.ready, topic);
+  assert.deepEqual(topic.presence, { bob: [{ s: 1, presence_ref: 'n.1' }] });
+
+  const hellos = [];
+  const all = [];
+  topic.on('hello', (payload, detail) => hellos.push([payload, detail.event]));
+  topic.on('*', (payload, detail) => all.push(detail.event));
+  socket.receive({ type: 'broadcast', topic: 'room:1', event: 'hello', payload: { a: 1 } });
+  socket.receive({ type: 'broadcast', topic: 'room:1', event: 'other', payload: null });
+  socket.receive({ type: 'broadcast', topic: 'room:2', event: 'hello', payload: 2 });
+  assert.deepEqual(hellos, [[{ a: 1 }, 'hello']]);
+  assert.deepEqual(all, ['hello', 'other']);
+
+  const changes = [];
+  topic.onPresence((presence, change) => changes.push(change.type));
+  socket.receive({
+    type: 'presence_diff', topic: 'room:1',
+    joins: { alice: [{ s: 2, presence_ref: 'n.2' }] }, leaves: { bob: [{ s: 1, presence_ref: 'n.1' }] },
+  });
+  assert.deepEqual(topic.presence, { alice: [{ s: 2, presence_ref: 'n.2' }] });
+  assert.deepEqual(changes, ['diff']);
+
+  // send with ack resolves on the server's acknowledgement; without, at once.
+  const acked = topic.send('e', { x: 1 }, { self: true, ack: true });
+  const sent = socket.last('broadcast');
+  assert.deepEqual({ ...sent, id: undefined }, { action: 'broadcast', topic: 'room:1', event: 'e', payload: { x: 1 }, self: true, ack: true, id: undefined });
+  socket.receive({ type: 'broadcasted', id: sent.id, topic: 'room:1' });
+  await acked;
+  await topic.send('quiet', 1);
+  assert.equal(socket.last('broadcast').id, undefined);
+
+  const tracked = topic.track({ online: true }, { key: 'me' });
+  await tick();
+  const track = socket.last('track');
+  assert.deepEqual({ ...track, id: undefined }, { action: 'track', topic: 'room:1', state: { online: true }, key: 'me', id: undefined });
+  socket.receive({ type: 'tracked', id: track.id, topic: 'room:1', key: 'me' });
+  assert.equal(await tracked, 'me');
+
+  // A reconnect joins again, then tracks again; the new state replaces the old.
+  socket.drop();
+  await until(() => FakeSocket.sockets.length === 2);
+  const next = FakeSocket.sockets.at(-1);
+  await until(() => typeof next.onopen === 'function');
+  next.open();
+  const rejoin = next.last('join');
+  assert.equal(rejoin.topic, 'room:1');
+  next.receive({ type: 'joined', id: rejoin.id, topic: 'room:1' });
+  next.receive({ type: 'presence_state', topic: 'room:1', state: {} });
+  assert.deepEqual(topic.presence, {});
+  assert.deepEqual(next.last('track').state, { online: true });
+  assert.equal(changes.at(-1), 'state');
+  plank.close();
+  await assert.rejects(plank.topic('late').ready, (e) => e.code === 'closed');
+});
+
+test('a refused join rejects the topic with its PlankError', async () => {
+  const { plank, socket } = await connected();
+  const topic = plank.topic('secret');
+  plank.on('error', () => {});
+  const { id } = socket.last('join');
+  socket.receive({ type: 'error', id, code: 'forbidden', message: "not allowed to join topic 'secret'" });
+  await assert.rejects(topic.ready, (e) => e instanceof PlankError && e.code === 'forbidden');
+  assert.equal(topic.closed, true);
+  assert.notEqual(plank.topic('secret'), topic);
+  plank.close();
+});

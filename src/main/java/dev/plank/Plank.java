@@ -28,6 +28,8 @@ import dev.plank.db.TableRef;
 import dev.plank.hub.Hub;
 import dev.plank.metrics.PlankMetrics;
 import dev.plank.protocol.v1.V1Protocol;
+import dev.plank.pubsub.BroadcastApi;
+import dev.plank.pubsub.PubSub;
 import dev.plank.web.ClientAddress;
 import dev.plank.web.ConnectionGuard;
 import dev.plank.web.ManagementServer;
@@ -71,6 +73,7 @@ public final class Plank implements AutoCloseable {
   private final WebServer.Parts webParts;
   private final PruneTask pruneTask;
   private final LagMonitor lagMonitor;
+  private final PubSub pubSub;
   private final Promise<Void> databaseReady = Promise.promise();
   private volatile boolean closing;
   // Set once by closeAsync: /ready fails and WebSocket upgrades are refused from then on.
@@ -137,9 +140,18 @@ public final class Plank implements AutoCloseable {
                 vertx, pool, delivery, new WalLeader(database, settings.capture(), metrics))
             : delivery;
     this.lagMonitor = new LagMonitor(pool, capture::newestSeq, metrics);
+    this.pubSub =
+        new PubSub(
+            vertx,
+            pool,
+            listenerUrl().connectOptions().addProperty("application_name", "plank-pubsub"),
+            json,
+            settings.pubsub(),
+            settings.auth().policy(),
+            metrics);
     this.webSocket =
         new WebSocketEndpoint(
-            Map.of("/ws", new V1Protocol(hub, json, auth, settings.auth().policy())),
+            Map.of("/ws", new V1Protocol(hub, json, auth, settings.auth().policy(), pubSub)),
             metrics,
             settings.maxFrameBytes(),
             settings.maxQueueBytes(),
@@ -157,7 +169,8 @@ public final class Plank implements AutoCloseable {
             () -> draining,
             // One for the whole node: every event loop reads it, nothing writes it.
             new ClientAddress(settings.web().trustedProxies()),
-            auth);
+            auth,
+            new BroadcastApi(pubSub, json, settings.auth().policy()));
   }
 
   /**
@@ -254,6 +267,7 @@ public final class Plank implements AutoCloseable {
             infos -> {
               hub.tablesReady(infos);
               capture.start().onComplete(databaseReady);
+              pubSub.start();
               pruneTask.start(vertx, settings.pruneInterval());
               lagMonitor.start(vertx, settings.deploy().lagInterval());
             })
@@ -329,6 +343,7 @@ public final class Plank implements AutoCloseable {
               Future<Void> goodbyes = webSocket.closeAll(SERVICE_RESTART, "service restart");
               return Future.any(goodbyes, vertx.timer(settings.deploy().drainTimeout().toMillis()));
             })
+        .transform(v -> pubSub.close())
         .transform(v -> capture.close())
         .transform(v -> pool.close())
         .onComplete(

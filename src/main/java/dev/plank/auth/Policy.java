@@ -49,7 +49,7 @@ public final class Policy {
     static final Rules NONE = new Rules(false, Map.of());
   }
 
-  private record Role(Rules read, Rules write) {}
+  private record Role(Rules read, Rules write, TopicRules topics) {}
 
   private final String roleClaim;
   private final Map<String, Role> roles;
@@ -114,12 +114,13 @@ public final class Policy {
       if (!node.isObject()) {
         throw new ConfigException(setting + ": role '" + role + "' must be an object");
       }
-      onlyKeys(setting, node, "role '" + role + "'", Set.of("read", "write"));
+      onlyKeys(setting, node, "role '" + role + "'", Set.of("read", "write", "topics"));
       roles.put(
           role,
           new Role(
               rules(setting, role, "read", node.get("read")),
-              rules(setting, role, "write", node.get("write"))));
+              rules(setting, role, "write", node.get("write")),
+              TopicRules.parse(setting, role, node.get("topics"))));
     }
     return new Policy(roleClaim, roles);
   }
@@ -199,6 +200,27 @@ public final class Policy {
   /** Whether the principal may write the channel at all. */
   public boolean mayWrite(Principal principal, String channel) {
     return rule(principal, channel, false) != null;
+  }
+
+  /** Whether the principal may join the topic: receive its broadcasts and presence. */
+  public boolean mayJoin(Principal principal, String topic) {
+    return topics(principal, TopicRules.Action.JOIN, topic);
+  }
+
+  /** Whether the principal may send broadcasts to the topic. */
+  public boolean mayBroadcast(Principal principal, String topic) {
+    return topics(principal, TopicRules.Action.BROADCAST, topic);
+  }
+
+  /** Whether the principal may track its presence on the topic. */
+  public boolean mayTrack(Principal principal, String topic) {
+    return topics(principal, TopicRules.Action.PRESENCE, topic);
+  }
+
+  private boolean topics(Principal principal, TopicRules.Action action, String topic) {
+    String name = roleOf(principal);
+    Role role = name == null ? null : roles.get(name);
+    return role != null && role.topics().allows(action, topic, principal.claims());
   }
 
   /** The rows of the channel the principal may read; {@link RowBound#NONE} when denied. */

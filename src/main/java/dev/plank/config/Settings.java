@@ -40,7 +40,8 @@ public record Settings(
     WebSettings web,
     DeploySettings deploy,
     ConnectionSettings connections,
-    CaptureSettings capture) {
+    CaptureSettings capture,
+    PubSubSettings pubsub) {
 
   public static final String DATABASE_URL = "DATABASE_URL";
   public static final String HOST = "PLANK_HOST";
@@ -118,7 +119,8 @@ public record Settings(
         WebSettings.load(s),
         DeploySettings.load(s),
         ConnectionSettings.load(s),
-        CaptureSettings.load(s));
+        CaptureSettings.load(s),
+        PubSubSettings.load(s));
   }
 
   /** Settings for tests and embedding: defaults, with the given overrides. */
@@ -138,6 +140,7 @@ public record Settings(
     names.addAll(DeploySettings.NAMES);
     names.addAll(ConnectionSettings.NAMES);
     names.addAll(CaptureSettings.NAMES);
+    names.addAll(PubSubSettings.NAMES);
     return List.copyOf(names);
   }
 

@@ -11,6 +11,7 @@ import dev.plank.auth.TokenException;
 import dev.plank.config.Settings;
 import dev.plank.config.WebSettings;
 import dev.plank.metrics.PlankMetrics;
+import dev.plank.pubsub.BroadcastApi;
 import dev.plank.ws.WebSocketEndpoint;
 import io.netty.channel.Channel;
 import io.vertx.core.Future;
@@ -54,7 +55,8 @@ public final class WebServer extends VerticleBase {
       ConnectionGuard guard,
       BooleanSupplier draining,
       ClientAddress clientAddress,
-      Authentication auth) {}
+      Authentication auth,
+      BroadcastApi broadcast) {}
 
   private final Parts parts;
   // This instance's connections: each is served on this instance's event loop, which owns the map.
@@ -149,6 +151,7 @@ public final class WebServer extends VerticleBase {
     // Only the API: the dashboard, docs and static files are public pages that ask for nothing.
     router.route("/api/*").handler(new RestAuthHandler(parts.auth()));
     parts.items().mount(router);
+    if (parts.broadcast() != null) parts.broadcast().mount(router);
     ApiDocs.mount(router);
     Dashboard.mount(router);
     router

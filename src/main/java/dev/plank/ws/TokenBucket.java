@@ -4,13 +4,13 @@ package dev.plank.ws;
  * A token bucket: {@code rate} tokens a second, at most {@code burst} saved up. Owned by one
  * connection's event loop; not thread-safe.
  */
-final class TokenBucket {
+public final class TokenBucket {
   private final double perNano;
   private final double burst;
   private double tokens;
   private long refilledAt;
 
-  TokenBucket(int rate, int burst, long nowNanos) {
+  public TokenBucket(int rate, int burst, long nowNanos) {
     this.perNano = rate / 1e9;
     this.burst = burst;
     this.tokens = burst;
@@ -18,7 +18,7 @@ final class TokenBucket {
   }
 
   /** Takes a token if there is one. */
-  boolean tryTake(long nowNanos) {
+  public boolean tryTake(long nowNanos) {
     refill(nowNanos);
     if (tokens < 1) return false;
     tokens -= 1;

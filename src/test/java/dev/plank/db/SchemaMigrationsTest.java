@@ -42,12 +42,14 @@ class SchemaMigrationsTest {
   void versionOneIsExactlyTheSchemaPlankZeroOneInstalled() {
     TestDb released = fresh();
     released.execute(releasedSql());
-    // Version 2 (WAL capture's state, the TRUNCATE trigger function) on top of the release.
+    // Version 2 (WAL capture's state, the TRUNCATE trigger function) on top of the release, and
+    // version 3 (broadcast and presence).
     released.execute(versionTwoSql());
+    released.execute(migrationSql("V3__broadcast_and_presence.sql"));
     TestDb migrated = fresh();
     SchemaMigrations.Result result = SchemaMigrations.migrate(migrated.url(), PoolMode.SESSION);
 
-    assertThat(result.describe()).isEqualTo("Schema plank at version 2 (applied 2 migrations)");
+    assertThat(result.describe()).isEqualTo("Schema plank at version 3 (applied 3 migrations)");
     assertThat(catalog(migrated)).isEqualTo(catalog(released)).hasSizeGreaterThan(10);
   }
 
@@ -65,14 +67,16 @@ class SchemaMigrationsTest {
 
     assertThat(result.describe())
         .isEqualTo(
-            "Schema plank at version 2 (applied 1 migration; an install from before versioning"
+            "Schema plank at version 3 (applied 2 migrations; an install from before versioning"
                 + " was recognised as version 1)");
     assertThat(db.count("SELECT count(*) FROM plank.changes")).isEqualTo(2);
     assertThat(
             db.query(
                 "SELECT version, type FROM plank.flyway_schema_history ORDER BY installed_rank"))
         .containsExactly(
-            Map.of("version", "1", "type", "BASELINE"), Map.of("version", "2", "type", "SQL"));
+            Map.of("version", "1", "type", "BASELINE"),
+            Map.of("version", "2", "type", "SQL"),
+            Map.of("version", "3", "type", "SQL"));
 
     // A later version applies on top of the baseline; the log and the trigger carry on.
     SchemaMigrations.Result upgraded =
@@ -94,7 +98,7 @@ class SchemaMigrationsTest {
     TestDb db = fresh();
     SchemaMigrations.migrate(db.url(), PoolMode.SESSION);
     assertThat(SchemaMigrations.migrate(db.url(), PoolMode.SESSION).describe())
-        .isEqualTo("Schema plank at version 2 (applied 0 migrations)");
+        .isEqualTo("Schema plank at version 3 (applied 0 migrations)");
   }
 
   @Test
@@ -180,9 +184,12 @@ class SchemaMigrationsTest {
   }
 
   private static String versionTwoSql() {
+    return migrationSql("V2__capture_wal_state_and_truncate.sql");
+  }
+
+  private static String migrationSql(String file) {
     try (var in =
-        SchemaMigrationsTest.class.getResourceAsStream(
-            "/dev/plank/db/migration/V2__capture_wal_state_and_truncate.sql")) {
+        SchemaMigrationsTest.class.getResourceAsStream("/dev/plank/db/migration/" + file)) {
       return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);

@@ -63,7 +63,9 @@ class SchemaUpgradeTest {
                     "SELECT version, type FROM plank.flyway_schema_history"
                         + " ORDER BY installed_rank"))
             .containsExactly(
-                Map.of("version", "1", "type", "BASELINE"), Map.of("version", "2", "type", "SQL"));
+                Map.of("version", "1", "type", "BASELINE"),
+                Map.of("version", "2", "type", "SQL"),
+                Map.of("version", "3", "type", "SQL"));
         ws.subscribe("items", "\"since\":\"" + cursor + "\"");
         db.execute("INSERT INTO items (name, value) VALUES ('after', 4)");
         List<String> seen = new ArrayList<>();

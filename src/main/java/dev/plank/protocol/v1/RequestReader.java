@@ -1,6 +1,8 @@
 package dev.plank.protocol.v1;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.plank.capture.Change;
 import dev.plank.capture.Position;
 import dev.plank.hub.SubscribeRequest;
@@ -29,13 +31,19 @@ final class RequestReader {
       case "unsubscribe" -> new Request.Unsubscribe(id, channel(id, message));
       case "ping" -> new Request.Ping(id);
       case "auth" -> new Request.Auth(id, token(id, message.get("token")));
+      case "join" -> new Request.Join(id, name(id, message, "topic"));
+      case "leave" -> new Request.Leave(id, name(id, message, "topic"));
+      case "broadcast" -> broadcast(id, message);
+      case "track" -> track(id, message);
+      case "untrack" -> new Request.Untrack(id, name(id, message, "topic"));
       default ->
           throw new RequestException(
               id,
               ErrorCode.UNKNOWN_ACTION,
               "unknown action '"
                   + shorten(action.textValue())
-                  + "' (expected subscribe, unsubscribe, ping or auth)");
+                  + "' (expected subscribe, unsubscribe, ping, auth, join, leave, broadcast, track"
+                  + " or untrack)");
     };
   }
 
@@ -58,6 +66,56 @@ final class RequestReader {
             filter == null || filter.isNull() ? null : filter.textValue(),
             since,
             snapshot));
+  }
+
+  private static Request broadcast(JsonNode id, JsonNode message) throws RequestException {
+    JsonNode payload = message.get("payload");
+    return new Request.Broadcast(
+        id,
+        name(id, message, "topic"),
+        name(id, message, "event"),
+        payload == null ? "null" : payload.toString(),
+        flag(id, message, "self"),
+        flag(id, message, "ack"));
+  }
+
+  private static Request track(JsonNode id, JsonNode message) throws RequestException {
+    JsonNode state = message.get("state");
+    if (state != null && !state.isNull() && !state.isObject()) {
+      throw new RequestException(id, ErrorCode.BAD_REQUEST, "'state' must be a JSON object");
+    }
+    JsonNode key = message.get("key");
+    return new Request.Track(
+        id,
+        name(id, message, "topic"),
+        key == null || key.isNull() ? null : name(id, message, "key"),
+        state instanceof ObjectNode o ? o : JsonNodeFactory.instance.objectNode());
+  }
+
+  private static boolean flag(JsonNode id, JsonNode message, String field) throws RequestException {
+    JsonNode value = message.get(field);
+    if (value == null || value.isNull()) return false;
+    if (!value.isBoolean()) {
+      throw new RequestException(
+          id, ErrorCode.BAD_REQUEST, "'" + field + "' must be true or false");
+    }
+    return value.booleanValue();
+  }
+
+  /** A topic, event or presence key: a non-blank string of at most 200 characters. */
+  private static String name(JsonNode id, JsonNode message, String field) throws RequestException {
+    JsonNode value = message.get(field);
+    if (value == null || !value.isTextual() || value.textValue().isBlank()) {
+      throw new RequestException(
+          id, ErrorCode.BAD_REQUEST, "'" + field + "' is required (a string)");
+    }
+    if (value.textValue().length() > MAX_CHANNEL_LENGTH) {
+      throw new RequestException(
+          id,
+          ErrorCode.BAD_REQUEST,
+          "'" + field + "' is longer than " + MAX_CHANNEL_LENGTH + " characters");
+    }
+    return value.textValue();
   }
 
   private static String token(JsonNode id, JsonNode token) throws RequestException {

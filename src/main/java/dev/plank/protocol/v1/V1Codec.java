@@ -10,16 +10,20 @@ import dev.plank.capture.Change;
 import dev.plank.capture.Position;
 import dev.plank.capture.RowJson;
 import dev.plank.hub.ChangeCodec;
+import dev.plank.pubsub.Presence;
+import dev.plank.pubsub.PubSubCodec;
 import dev.plank.ws.TextFrame;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Protocol v1's messages as whole WebSocket text frames. A change is encoded once for every v1
  * subscriber that gets it: one instance serves every v1 connection of the node.
  */
-public final class V1Codec implements ChangeCodec {
+public final class V1Codec implements ChangeCodec, PubSubCodec {
   private final ObjectMapper json;
 
   public V1Codec(ObjectMapper json) {
@@ -74,6 +78,51 @@ public final class V1Codec implements ChangeCodec {
       throw new UncheckedIOException(e);
     }
     return TextFrame.of(out.toByteArray());
+  }
+
+  @Override
+  public byte[] broadcast(String topic, String event, String payload) {
+    ByteArrayBuilder out = new ByteArrayBuilder(256);
+    try (JsonGenerator gen = json.createGenerator(out)) {
+      gen.writeStartObject();
+      gen.writeStringField("type", "broadcast");
+      gen.writeStringField("topic", topic);
+      gen.writeStringField("event", event);
+      gen.writeFieldName("payload");
+      gen.writeRawValue(payload);
+      gen.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return TextFrame.of(out.toByteArray());
+  }
+
+  @Override
+  public byte[] presenceState(String topic, List<Presence> entries) {
+    ObjectNode message = json.createObjectNode().put("type", "presence_state").put("topic", topic);
+    message.set("state", byKey(entries));
+    return message(message);
+  }
+
+  @Override
+  public byte[] presenceDiff(String topic, List<Presence> joins, List<Presence> leaves) {
+    ObjectNode message = json.createObjectNode().put("type", "presence_diff").put("topic", topic);
+    message.set("joins", byKey(joins));
+    message.set("leaves", byKey(leaves));
+    return message(message);
+  }
+
+  /** {@code {key: [state with its presence_ref, …]}}, as Supabase's presenceState() shows it. */
+  private ObjectNode byKey(List<Presence> entries) {
+    Map<String, com.fasterxml.jackson.databind.node.ArrayNode> keys = new LinkedHashMap<>();
+    for (Presence p : entries) {
+      ObjectNode meta = p.state().deepCopy();
+      meta.put("presence_ref", p.ref());
+      keys.computeIfAbsent(p.key(), k -> json.createArrayNode()).add(meta);
+    }
+    ObjectNode out = json.createObjectNode();
+    keys.forEach(out::set);
+    return out;
   }
 
   /** A reply or notice built as a tree: not on the per-change path. */

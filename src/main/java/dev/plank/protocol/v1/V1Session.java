@@ -14,8 +14,13 @@ import dev.plank.hub.Hub;
 import dev.plank.hub.Refusal;
 import dev.plank.hub.SubscribeRequest;
 import dev.plank.hub.Subscriber;
+import dev.plank.pubsub.PubSub;
+import dev.plank.pubsub.PubSubCodec;
+import dev.plank.pubsub.PubSubException;
+import dev.plank.pubsub.TopicMember;
 import dev.plank.ws.WsConnection;
 import dev.plank.ws.WsHandler;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.time.Instant;
@@ -28,7 +33,7 @@ import java.util.List;
  * connection. Its one piece of mutable state, who it acts for ({@link SessionAuth}), is owned by
  * the connection's event loop: read {@link #principal()} there.
  */
-final class V1Session implements WsHandler, Subscriber {
+final class V1Session implements WsHandler, Subscriber, TopicMember {
   private final WsConnection connection;
   private final Hub hub;
   private final ObjectMapper json;
@@ -36,6 +41,7 @@ final class V1Session implements WsHandler, Subscriber {
   private final RequestReader reader = new RequestReader();
   private final SessionAuth auth; // owned by the connection's event loop
   private final Policy policy; // null: no policy, every channel and row may be read
+  private final PubSub pubSub; // null: no broadcast and presence
 
   V1Session(
       WsConnection connection,
@@ -44,8 +50,10 @@ final class V1Session implements WsHandler, Subscriber {
       V1Codec codec,
       Authentication auth,
       Principal principal,
-      Policy policy) {
+      Policy policy,
+      PubSub pubSub) {
     this.policy = policy;
+    this.pubSub = pubSub;
     this.connection = connection;
     this.hub = hub;
     this.json = json;
@@ -76,8 +84,7 @@ final class V1Session implements WsHandler, Subscriber {
     }
     try {
       Request request = reader.read(message);
-      if ((request instanceof Request.Subscribe || request instanceof Request.Unsubscribe)
-          && !connection.allowOperation()) {
+      if (costsOperation(request) && !connection.allowOperation()) {
         error(requestId(message), ErrorCode.RATE_LIMITED, connection.operationRateMessage());
         return;
       }
@@ -95,10 +102,98 @@ final class V1Session implements WsHandler, Subscriber {
         subscribe(s.request());
       } else if (request instanceof Request.Unsubscribe u) {
         hub.unsubscribe(this, u.channel(), u.id());
+      } else if (pubSub == null) {
+        error(requestId(message), ErrorCode.UNKNOWN_ACTION, "broadcast and presence are off");
+      } else {
+        auth.acted();
+        topics(request);
       }
     } catch (RequestException e) {
       error(e.id(), e.code(), e.getMessage());
     }
+  }
+
+  /** Requests that cost the hub or the cluster work: under {@code PLANK_SUBSCRIBE_RATE}. */
+  private static boolean costsOperation(Request request) {
+    return request instanceof Request.Subscribe
+        || request instanceof Request.Unsubscribe
+        || request instanceof Request.Join
+        || request instanceof Request.Leave
+        || request instanceof Request.Track
+        || request instanceof Request.Untrack;
+  }
+
+  /**
+   * Broadcast and presence. Replies are written in the callbacks, on the pubsub context, so that
+   * {@code joined} precedes the topic's {@code presence_state}.
+   */
+  private void topics(Request request) {
+    Principal who = principal();
+    if (request instanceof Request.Join j) {
+      pubSub.join(
+          this,
+          who,
+          j.topic(),
+          r -> done(r, j.id(), () -> topicReply(j.id(), "joined", j.topic())));
+    } else if (request instanceof Request.Leave l) {
+      pubSub.leave(
+          this, l.topic(), r -> done(r, l.id(), () -> topicReply(l.id(), "left", l.topic())));
+    } else if (request instanceof Request.Broadcast b) {
+      pubSub.broadcast(
+          this,
+          who,
+          b.topic(),
+          b.event(),
+          b.payload(),
+          b.self(),
+          r ->
+              done(
+                  r,
+                  b.id(),
+                  () -> {
+                    if (b.ack()) topicReply(b.id(), "broadcasted", b.topic());
+                  }));
+    } else if (request instanceof Request.Track t) {
+      pubSub.track(
+          this,
+          who,
+          t.topic(),
+          t.key(),
+          t.state(),
+          r ->
+              done(
+                  r,
+                  t.id(),
+                  () -> {
+                    ObjectNode reply = json.createObjectNode().put("type", "tracked");
+                    if (t.id() != null) reply.set("id", t.id());
+                    write(reply.put("topic", t.topic()).put("key", r.result()));
+                  }));
+    } else if (request instanceof Request.Untrack u) {
+      pubSub.untrack(
+          this, u.topic(), r -> done(r, u.id(), () -> topicReply(u.id(), "untracked", u.topic())));
+    }
+  }
+
+  private void done(AsyncResult<?> result, JsonNode id, Runnable reply) {
+    if (result.succeeded()) {
+      reply.run();
+    } else if (result.cause() instanceof PubSubException p) {
+      error(id, ErrorCode.of(p.error()), p.getMessage());
+    } else {
+      error(id, ErrorCode.UNAVAILABLE, "broadcast and presence are unavailable");
+    }
+  }
+
+  private void topicReply(JsonNode id, String type, String topic) {
+    ObjectNode reply = json.createObjectNode().put("type", type);
+    if (id != null) reply.set("id", id);
+    write(reply.put("topic", topic));
+  }
+
+  @Override
+  public PubSubCodec topicCodec() {
+    return codec;
   }
 
   /**
@@ -160,6 +255,7 @@ final class V1Session implements WsHandler, Subscriber {
   public void onClose() {
     auth.close();
     hub.disconnect(this);
+    if (pubSub != null) pubSub.disconnect(this);
   }
 
   /** Jackson's message without its advice on which Java method to call. */

@@ -1,0 +1,103 @@
+package dev.plank.pubsub;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import dev.plank.api.Problem;
+import dev.plank.auth.Policy;
+import dev.plank.auth.Principal;
+import dev.plank.auth.Principals;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * {@code POST /api/broadcast} with {@code {"topic", "event", "payload"}}: a broadcast from the
+ * server to every member of the topic on every node; 202 once PostgreSQL took it for the other
+ * nodes. Under a policy the caller needs the role's {@code topics.broadcast} grant for the topic.
+ * Stateless: shared by every event loop's router.
+ */
+public final class BroadcastApi {
+  private static final String PATH = "/api/broadcast";
+
+  private final PubSub pubSub;
+  private final Policy policy; // null: every caller may broadcast
+  private final ObjectReader reader;
+
+  public BroadcastApi(PubSub pubSub, ObjectMapper json, Policy policy) {
+    this.pubSub = pubSub;
+    this.policy = policy;
+    this.reader = json.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  }
+
+  public void mount(Router router) {
+    router
+        .post(PATH)
+        .handler(BodyHandler.create(false).setBodyLimit(64 * 1024))
+        .handler(this::post);
+    router
+        .route(PATH)
+        .handler(
+            ctx -> {
+              ctx.response().putHeader("Allow", "POST");
+              Problem.send(ctx, 405, "Method not allowed; use POST");
+            });
+  }
+
+  private void post(RoutingContext ctx) {
+    JsonNode body;
+    try {
+      body = ctx.body().buffer() == null ? null : reader.readTree(ctx.body().asString());
+    } catch (java.io.IOException e) {
+      Problem.send(ctx, 400, "The body is not valid JSON");
+      return;
+    }
+    if (body == null || !body.isObject()) {
+      Problem.send(ctx, 400, "The body must be a JSON object {\"topic\", \"event\", \"payload\"}");
+      return;
+    }
+    JsonNode topic = body.get("topic");
+    JsonNode event = body.get("event");
+    if (topic == null || !topic.isTextual() || event == null || !event.isTextual()) {
+      Problem.send(ctx, 422, "'topic' and 'event' are required (strings)");
+      return;
+    }
+    Principal principal = Principals.of(ctx);
+    if (policy != null && principal.claims().isEmpty() && !policy.allowsAnonymous()) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      Problem.send(ctx, 401, "A token is required");
+      return;
+    }
+    JsonNode payload = body.get("payload");
+    Context own = Vertx.currentContext();
+    pubSub.broadcast(
+        principal,
+        topic.textValue(),
+        event.textValue(),
+        payload == null ? "null" : payload.toString(),
+        r -> own.runOnContext(v -> respond(ctx, r.cause())));
+  }
+
+  private static void respond(RoutingContext ctx, Throwable failure) {
+    if (failure == null) {
+      ctx.response().setStatusCode(202).end();
+      return;
+    }
+    if (!(failure instanceof PubSubException e)) {
+      Problem.send(ctx, 503, "Broadcast is unavailable");
+      return;
+    }
+    int status =
+        switch (e.error()) {
+          case FORBIDDEN -> 403;
+          case TOO_LARGE -> 413;
+          case UNAVAILABLE -> 503;
+          case RATE_LIMITED -> 429;
+          default -> 422;
+        };
+    Problem.send(ctx, status, e.getMessage());
+  }
+}
