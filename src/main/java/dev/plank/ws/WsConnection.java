@@ -1,9 +1,12 @@
 package dev.plank.ws;
 
 import dev.plank.config.LimitSettings;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundInvoker;
+import io.netty.handler.ssl.SslHandler;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -24,6 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class WsConnection {
   private static final Logger log = LoggerFactory.getLogger(WsConnection.class);
+  private static final byte[] CLOSE_RATE_LIMITED = CloseFrame.of((short) 1008, "rate limited");
 
   private final ServerWebSocket ws;
   private final InboundMessage inbound; // owned by the connection's event loop
@@ -243,15 +247,28 @@ public final class WsConnection {
     onLimit.accept("rate_limit_close");
     onRateLimitClose.run();
     log.debug("Closing a WebSocket that kept sending over its rate");
-    close((short) 1008, "rate limited");
-    // No close handshake: waiting for the client's Close frame would mean reading the flood's
-    // backlog. The socket goes once our Close frame has had a moment to leave.
+    // Not one more byte of the flood is read or decoded: no close handshake (waiting for the
+    // client's Close frame means reading its backlog, and Vert.x reads on while it waits), and
+    // the socket is closed as soon as our Close frame is written. Closing with input unread makes
+    // the kernel reset the connection, dropping the backlog in its buffers unread.
+    channel.config().setAutoRead(false);
+    outbox.close();
+    // Past Vert.x's handlers: its close is a graceful shutdown that goes on reading the socket.
+    ChannelHandlerContext first = channel.pipeline().firstContext();
+    ChannelOutboundInvoker out = channel.pipeline().get(SslHandler.class) == null ? first : channel;
     var unused =
+        out.writeAndFlush(Unpooled.wrappedBuffer(CLOSE_RATE_LIMITED))
+            .addListener(
+                written -> {
+                  var unusedClose = first.close();
+                });
+    // A flooder that does not read either may never let the Close frame out.
+    var unusedTimer =
         channel
             .eventLoop()
             .schedule(
                 () -> {
-                  var unusedClose = channel.close();
+                  var unusedClose = first.close();
                 },
                 100,
                 TimeUnit.MILLISECONDS);

@@ -502,6 +502,21 @@ class ItemsApiTest {
         .contains("get", "put", "patch", "delete");
     assertThat(fieldNames(spec.at("/components/schemas")))
         .contains("Item", "ItemCreate", "ItemPatch", "Problem", "ValidationProblem");
+    // Every operation on items may answer 401 (no valid token), 403 (not allowed) and 421 (Host
+    // not served), each as problem+json.
+    for (String path : List.of("/api/items", "/api/items/{id}")) {
+      JsonNode operations = spec.get("paths").get(path);
+      for (String method : fieldNames(operations)) {
+        JsonNode responses = operations.get(method).path("responses");
+        if (responses.isMissingNode()) continue; // path-level parameters
+        for (String status : List.of("401", "403", "421")) {
+          JsonNode answer = spec.at(responses.get(status).get("$ref").textValue().substring(1));
+          assertThat(answer.at("/content/application~1problem+json/schema/$ref").textValue())
+              .as("%s %s %s", method, path, status)
+              .isEqualTo("#/components/schemas/Problem");
+        }
+      }
+    }
     for (String ref : refs(spec, new ArrayList<>())) {
       assertThat(spec.at(ref.substring(1)).isMissingNode()).as("%s resolves", ref).isFalse();
     }

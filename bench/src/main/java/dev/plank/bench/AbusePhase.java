@@ -25,6 +25,7 @@ final class AbusePhase {
   CpuMeter.Usage cpu;
   Attack.Stats attackStats;
   long rssAfter = -1;
+  double attackerCpuSeconds = -1; // an attacker in a process of its own; -1 when not known
   SnapshotProbe.Summary probes;
 
   AbusePhase(String name, Attack.Kind attack, boolean reported) {

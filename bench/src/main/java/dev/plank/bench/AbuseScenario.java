@@ -106,6 +106,29 @@ final class AbuseScenario extends ScenarioCommand {
   int attackerThreads;
 
   @Option(
+      names = "--attacker-jvm",
+      defaultValue = "own",
+      description =
+          "own: the attackers run in a JVM of their own, as a client on another machine would;"
+              + " same: in the canary's JVM, sharing its GC pauses and safepoints (default:"
+              + " ${DEFAULT-VALUE})")
+  String attackerJvm;
+
+  @Option(
+      names = "--attacker-nice",
+      defaultValue = "0",
+      description =
+          "with --attacker-jvm own, run the attackers under nice -n this (0: not niced; default:"
+              + " ${DEFAULT-VALUE})")
+  int attackerNice;
+
+  @Option(
+      names = "--attacker-java-opts",
+      defaultValue = "-XX:+UseParallelGC",
+      description = "JVM options of the attackers' own JVM (default: ${DEFAULT-VALUE})")
+  String attackerJavaOpts;
+
+  @Option(
       names = "--attacker-source",
       defaultValue = "auto",
       description =
@@ -345,10 +368,11 @@ final class AbuseScenario extends ScenarioCommand {
     Progress progress = bench.progress;
     CpuMeter cpu = bench.cpuMeter();
     CpuMeter tickCpu = bench.cpuMeter();
+    Attacker attack = p.attack == null ? null : attack(bench, p.attack, source, big);
     long start = System.nanoTime();
     long end = start + (long) (seconds * 1e9);
     p.begin(start);
-    Attack attack = p.attack == null ? null : attack(bench, p.attack, source, big);
+    if (attack != null) attack.start();
     progress.line(
         "phase %s: %.0f s%s%s",
         p.name, seconds, attack == null ? "" : ", " + attack, p.reported ? "" : " (not measured)");
@@ -397,33 +421,40 @@ final class AbuseScenario extends ScenarioCommand {
     if (attack != null) {
       attack.close();
       p.attackStats = attack.stats();
+      if (attack instanceof AttackProcess own) p.attackerCpuSeconds = own.cpu().toMillis() / 1e3;
     }
     p.cpu = cpu.read();
     p.rssAfter = bench.server.rssBytes();
   }
 
-  private Attack attack(Bench bench, Attack.Kind kind, String source, Table big) {
-    return switch (kind) {
-      case PING_FLOOD ->
-          new Attack(kind, bench.url, "", pingConnections, attackerThreads, source, holdSeconds);
-      case SUBSCRIBE_STORM ->
-          new Attack(
+  private Attacker attack(Bench bench, Attack.Kind kind, String source, Table big) {
+    String channel =
+        switch (kind) {
+          case PING_FLOOD -> "";
+          case SUBSCRIBE_STORM -> bench.table.channel();
+          case SNAPSHOT_HOLD -> big.channel();
+        };
+    int connections =
+        switch (kind) {
+          case PING_FLOOD -> pingConnections;
+          case SUBSCRIBE_STORM -> stormConnections;
+          case SNAPSHOT_HOLD -> holdConnections;
+        };
+    return switch (attackerJvm) {
+      case "same" ->
+          new Attack(kind, bench.url, channel, connections, attackerThreads, source, holdSeconds);
+      case "own" ->
+          new AttackProcess(
               kind,
               bench.url,
-              bench.table.channel(),
-              stormConnections,
+              channel,
+              connections,
               attackerThreads,
               source,
-              holdSeconds);
-      case SNAPSHOT_HOLD ->
-          new Attack(
-              kind,
-              bench.url,
-              big.channel(),
-              holdConnections,
-              attackerThreads,
-              source,
-              holdSeconds);
+              holdSeconds,
+              attackerNice,
+              attackerJavaOpts);
+      default -> throw new BenchException("--attacker-jvm is own or same, not " + attackerJvm);
     };
   }
 
@@ -456,6 +487,8 @@ final class AbuseScenario extends ScenarioCommand {
     params.put("hold_connections", holdConnections);
     params.put("hold_seconds", holdSeconds);
     params.put("attacker_threads", attackerThreads);
+    params.put("attacker_jvm", attackerJvm);
+    params.put("attacker_nice", attackerNice);
     params.put("attacker_source", source);
     params.put("big_table", bigTable);
     params.put("big_rows", bigRows);
@@ -512,6 +545,11 @@ final class AbuseScenario extends ScenarioCommand {
               .put("closes", a == null ? "-" : String.valueOf(a.closes()))
               .put("server CPU %", Fmt.num(100 * p.cpu.server() / p.cpu.wallSeconds(), 0))
               .put("bench CPU %", Fmt.num(100 * p.cpu.bench() / p.cpu.wallSeconds(), 0))
+              .put(
+                  "attacker CPU %",
+                  p.attackerCpuSeconds < 0
+                      ? "-"
+                      : Fmt.num(100 * p.attackerCpuSeconds / p.cpu.wallSeconds(), 0))
               .put("verdict", verdict)
               .cells());
       Map<String, Object> j = new LinkedHashMap<>();
@@ -527,6 +565,9 @@ final class AbuseScenario extends ScenarioCommand {
       j.put("snapshot_probes", s.json());
       j.put("attacker", a == null ? null : a.json());
       j.put("cpu", p.cpu.toJson());
+      j.put(
+          "attacker_process_cpu_seconds",
+          p.attackerCpuSeconds < 0 ? null : Fmt.json(p.attackerCpuSeconds));
       j.put("server_rss_bytes_after", p.rssAfter);
       phaseJson.add(j);
     }

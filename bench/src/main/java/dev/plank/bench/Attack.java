@@ -24,7 +24,7 @@ import java.util.logging.Logger;
  * threads), so that its pumping does not sit in front of the canary's handlers on one event loop;
  * closing that instance ends every connection at once.
  */
-final class Attack implements AutoCloseable {
+final class Attack implements Attacker {
   /** The attacks, by their command-line names. */
   enum Kind {
     /** Pings as fast as the socket takes them, reading the answers. */
@@ -94,6 +94,7 @@ final class Attack implements AutoCloseable {
   private final URI url;
   private final String channel;
   private final double holdSeconds;
+  private final int connections;
   private final Vertx vertx;
   private final WebSocketClient client;
   private volatile boolean running = true;
@@ -139,6 +140,11 @@ final class Attack implements AutoCloseable {
             .setClosingTimeout(1);
     if (!sourceAddress.isEmpty()) options.setLocalAddress(sourceAddress);
     this.client = vertx.createWebSocketClient(options);
+    this.connections = connections;
+  }
+
+  @Override
+  public void start() {
     for (int i = 0; i < connections; i++) {
       Context context = vertx.getOrCreateContext(); // round robin over the event loops
       context.runOnContext(v -> connect(context));
@@ -149,7 +155,8 @@ final class Attack implements AutoCloseable {
     return kind;
   }
 
-  Stats stats() {
+  @Override
+  public Stats stats() {
     return new Stats(
         connects.sum(),
         connectFailures.sum(),

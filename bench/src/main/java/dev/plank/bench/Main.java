@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
       ConnectionsScenario.class,
       CaptureScenario.class,
       PollingScenario.class,
-      AbuseScenario.class
+      AbuseScenario.class,
+      AttackCommand.class
     })
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
