@@ -289,3 +289,52 @@ test('setAuth renews the token; without renewal the channel closes at expiry', a
   await insertKind(label);
   assert.equal((await renewed.next((p) => p.new.label === label)).eventType, 'INSERT');
 });
+
+test('a binding on a whole schema covers its captured tables', async (t) => {
+  const supabase = client(t);
+  const got = inbox();
+  await subscribed(
+    supabase.channel(`schema-${unique()}`).on('postgres_changes', { event: 'INSERT', schema: 'public' }, got.handler),
+  );
+  const label = unique();
+  await insertKind(label);
+  const ins = await got.next((p) => p.table === 'kinds');
+  assert.equal(ins.new.label, label);
+});
+
+test('a renewed token for another user re-binds the channel to that user', async (t) => {
+  let current = token({ role: 'authenticated', sub: 'alice' });
+  const supabase = client(t, { accessToken: async () => current });
+  await supabase.realtime.setAuth();
+  const got = inbox();
+  await subscribed(
+    supabase
+      .channel(`switch-${unique()}`)
+      .on('postgres_changes', { event: 'INSERT', schema: 'public', table: 'kinds' }, got.handler),
+  );
+  const alices = unique();
+  await insertKind(alices, 'alice');
+  assert.equal((await got.next()).new.label, alices);
+
+  current = token({ role: 'authenticated', sub: 'bob' });
+  await supabase.realtime.setAuth(); // as after a sign-in
+  // The access_token message has no reply: poll with bob's rows until the new binding shows.
+  const deadline = Date.now() + WAIT;
+  for (;;) {
+    const probe = unique();
+    await insertKind(probe, 'bob');
+    const seen = await Promise.race([
+      got.next((p) => p.new.label === probe).then(() => true, () => false),
+      new Promise((r) => setTimeout(() => r(false), 300)),
+    ]);
+    if (seen) break;
+    assert.ok(Date.now() < deadline, 'bob\'s rows never arrived after the renewal');
+  }
+  got.items.length = 0;
+  await insertKind(unique(), 'alice');
+  const marker = unique();
+  await insertKind(marker, 'bob');
+  // Changes arrive in commit order: alice's row would have come before the marker.
+  const next = await got.next();
+  assert.equal(next.new.label, marker);
+});
