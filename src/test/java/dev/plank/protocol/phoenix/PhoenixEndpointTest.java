@@ -90,7 +90,10 @@ class PhoenixEndpointTest {
       JsonNode second = ws.next();
       assertThat(first.get(2).asText()).isEqualTo("realtime:room");
       assertThat(first.get(3).asText()).isEqualTo("postgres_changes");
-      assertThat(java.util.List.of(first.get(4).path("ids").get(0).asInt(), second.get(4).path("ids").get(0).asInt()))
+      assertThat(
+              java.util.List.of(
+                  first.get(4).path("ids").get(0).asInt(),
+                  second.get(4).path("ids").get(0).asInt()))
           .containsExactlyInAnyOrder(all, big);
       JsonNode data = first.get(4).path("data");
       assertThat(data.path("type").asText()).isEqualTo("INSERT");
@@ -100,15 +103,20 @@ class PhoenixEndpointTest {
       assertThat(data.path("record").path("value").asInt()).isEqualTo(42);
       assertThat(data.path("commit_timestamp").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
       assertThat(data.has("errors")).isTrue();
-      assertThat(data.path("columns").toString()).contains("{\"name\":\"value\",\"type\":\"int4\"}");
+      assertThat(data.path("columns").toString())
+          .contains("{\"name\":\"value\",\"type\":\"int4\"}");
 
       // Broadcast is not served here yet: a message that asks for an answer gets an error reply.
-      ws.send("[\"1\",\"3\",\"realtime:room\",\"broadcast\",{\"type\":\"broadcast\",\"event\":\"e\",\"payload\":{}}]");
+      ws.send(
+          "[\"1\",\"3\",\"realtime:room\",\"broadcast\",{\"type\":\"broadcast\",\"event\":\"e\",\"payload\":{}}]");
       JsonNode refused = ws.next();
       assertThat(refused.get(1).asText()).isEqualTo("3");
       assertThat(refused.get(4).path("status").asText()).isEqualTo("error");
       // vsn 2.0.0 sends user broadcasts as binary frames; they are read and answered alike.
-      ws.socket().sendBinary(ByteBuffer.wrap(binaryBroadcast("1", "4", "realtime:room", "e", "{\"a\":1}")), true).join();
+      ws.socket()
+          .sendBinary(
+              ByteBuffer.wrap(binaryBroadcast("1", "4", "realtime:room", "e", "{\"a\":1}")), true)
+          .join();
       JsonNode binary = ws.next();
       assertThat(binary.get(1).asText()).isEqualTo("4");
       assertThat(binary.get(3).asText()).isEqualTo("phx_reply");
@@ -123,6 +131,29 @@ class PhoenixEndpointTest {
       ws.send("[null,\"9\",\"phoenix\",\"heartbeat\",{}]");
       // Changes go out in order: one after the leave would have come before this reply.
       assertThat(ws.next().get(1).asText()).isEqualTo("9");
+    }
+  }
+
+  @Test
+  void aBindingListedTwiceIsEchoedTwiceAndDeliveredOnce() {
+    try (WsClient ws = connect("2.0.0")) {
+      String binding = "{\"event\":\"INSERT\",\"schema\":\"public\",\"table\":\"items\"}";
+      ws.send(
+          "[\"1\",\"1\",\"realtime:twice\",\"phx_join\",{\"config\":{\"postgres_changes\":["
+              + binding
+              + ","
+              + binding
+              + "]}}]");
+      JsonNode bindings = ws.next().get(4).path("response").path("postgres_changes");
+      assertThat(bindings).hasSize(2);
+      assertThat(bindings.get(0).path("id")).isEqualTo(bindings.get(1).path("id"));
+      assertThat(ws.next().get(3).asText()).isEqualTo("system");
+      plank.db().execute("INSERT INTO items(name, value) VALUES ('twice', 1)");
+      assertThat(ws.next().get(4).path("data").path("record").path("name").asText())
+          .isEqualTo("twice");
+      ws.send("[null,\"2\",\"phoenix\",\"heartbeat\",{}]");
+      // A second copy of the change would have come before this reply.
+      assertThat(ws.next().get(1).asText()).isEqualTo("2");
     }
   }
 
