@@ -188,19 +188,66 @@ class PhoenixEndpointTest {
               + "\"payload\":{\"config\":{\"postgres_changes\":[{\"event\":\"INSERT\",\"schema\":\"public\",\"table\":\"items\"}]}}}");
       assertThat(ws.next().path("payload").path("status").asText()).isEqualTo("ok");
       assertThat(ws.next().path("event").asText()).isEqualTo("system");
-      long killed =
-          new TestDb(plank.db().url().withDatabase("postgres"))
-              .count(
-                  "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                      + " WHERE datname = ? AND application_name = 'plank-listener'",
-                  plank.db().url().database());
-      assertThat(killed).isEqualTo(1);
+      assertThat(terminateListener()).isEqualTo(1);
       plank.db().execute("INSERT INTO items(name, value) VALUES ('during-outage', 7)");
       JsonNode change = ws.next(Duration.ofSeconds(15));
       assertThat(change.path("event").asText()).isEqualTo("postgres_changes");
       assertThat(change.path("payload").path("data").path("record").path("name").asText())
           .isEqualTo("during-outage");
     }
+  }
+
+  @Test
+  void theJoinIsAnsweredOnlyOnceChangesFlow() throws Exception {
+    TestDb maintenance = new TestDb(plank.db().url().withDatabase("postgres"));
+    String db = plank.db().url().database();
+    try (WsClient ws = connect("2.0.0")) {
+      maintenance.execute("ALTER DATABASE " + db + " ALLOW_CONNECTIONS false");
+      try {
+        terminateListener();
+        awaitReady(503);
+        ws.send(
+            "[\"1\",\"1\",\"realtime:wait\",\"phx_join\",{\"config\":{\"postgres_changes\":"
+                + "[{\"event\":\"INSERT\",\"schema\":\"public\",\"table\":\"items\"}]}}]");
+        ws.send("[null,\"2\",\"phoenix\",\"heartbeat\",{}]");
+        // The join was handled before the heartbeat: an answer given then would have come first.
+        assertThat(ws.next().get(1).asText()).isEqualTo("2");
+      } finally {
+        maintenance.execute("ALTER DATABASE " + db + " ALLOW_CONNECTIONS true");
+      }
+      JsonNode reply = ws.next(Duration.ofSeconds(15));
+      assertThat(reply.get(1).asText()).isEqualTo("1");
+      assertThat(reply.get(4).path("status").asText()).isEqualTo("ok");
+      assertThat(ws.next().get(3).asText()).isEqualTo("system");
+      plank.db().execute("INSERT INTO items(name, value) VALUES ('right-after-join', 1)");
+      assertThat(ws.next().get(4).path("data").path("record").path("name").asText())
+          .isEqualTo("right-after-join");
+    }
+  }
+
+  private static long terminateListener() {
+    return new TestDb(plank.db().url().withDatabase("postgres"))
+        .count(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                + " WHERE datname = ? AND application_name = 'plank-listener'",
+            plank.db().url().database());
+  }
+
+  private static void awaitReady(int status) throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (System.nanoTime() < deadline) {
+      int now =
+          http.send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create(plank.httpUrl() + "/ready"))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.discarding())
+              .statusCode();
+      if (now == status) return;
+      Thread.sleep(50);
+    }
+    throw new AssertionError("/ready did not answer " + status + " within 10 s");
   }
 
   /** realtime-js's userBroadcastPush frame (kind 3), JSON-encoded payload. */
