@@ -27,6 +27,8 @@ import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import dev.plank.hub.Hub;
 import dev.plank.metrics.PlankMetrics;
+import dev.plank.protocol.phoenix.ChannelFeatures;
+import dev.plank.protocol.phoenix.PhoenixProtocol;
 import dev.plank.protocol.v1.V1Protocol;
 import dev.plank.pubsub.BroadcastApi;
 import dev.plank.pubsub.PubSub;
@@ -151,7 +153,17 @@ public final class Plank implements AutoCloseable {
             metrics);
     this.webSocket =
         new WebSocketEndpoint(
-            Map.of("/ws", new V1Protocol(hub, json, auth, settings.auth().policy(), pubSub)),
+            Map.of(
+                "/ws",
+                new V1Protocol(hub, json, auth, settings.auth().policy(), pubSub),
+                PhoenixProtocol.PATH,
+                new PhoenixProtocol(
+                    hub,
+                    json,
+                    auth,
+                    settings.auth().policy(),
+                    settings.maxSubscriptions(),
+                    ChannelFeatures.NONE)),
             metrics,
             settings.maxFrameBytes(),
             settings.maxQueueBytes(),

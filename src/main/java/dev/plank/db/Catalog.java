@@ -15,7 +15,7 @@ import java.util.Map;
 public final class Catalog {
   private static final String COLUMNS =
       "SELECT a.attname, t.typcategory::text,"
-          + " coalesce(a.attnum = ANY (i.indkey), false) AS pk"
+          + " coalesce(a.attnum = ANY (i.indkey), false) AS pk, t.typname::text"
           + " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
           + " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
           + " JOIN pg_type t ON t.oid = a.atttypid"
@@ -51,12 +51,14 @@ public final class Catalog {
               if (rows.size() == 0) throw new UnknownTableException(table);
               Map<String, ColumnType> columns = new LinkedHashMap<>();
               List<String> primaryKey = new ArrayList<>();
+              Map<String, String> typeNames = new LinkedHashMap<>();
               for (Row row : rows) {
                 String column = row.getString(0);
                 columns.put(column, ColumnType.ofCategory(row.getString(1)));
                 if (row.getBoolean(2)) primaryKey.add(column);
+                typeNames.put(column, row.getString(3));
               }
-              return new TableInfo(table, columns, primaryKey);
+              return new TableInfo(table, columns, primaryKey, typeNames);
             });
   }
 }

@@ -72,6 +72,14 @@ public final class Hub implements ChangeSink {
     return context;
   }
 
+  /**
+   * The captured tables by channel, or null until they are known: for protocols whose requests name
+   * several tables at once (a schema), to expand them. Any thread.
+   */
+  public Map<String, TableInfo> catalog() {
+    return catalog;
+  }
+
   /** The captured tables, once the schema is installed; subscriptions wait for this. */
   public void tablesReady(List<TableInfo> tables) {
     Map<String, TableInfo> byChannel = new HashMap<>();

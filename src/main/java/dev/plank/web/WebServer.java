@@ -4,7 +4,6 @@ import dev.plank.api.ApiDocs;
 import dev.plank.api.ItemsApi;
 import dev.plank.api.Problem;
 import dev.plank.auth.Authentication;
-import dev.plank.auth.BearerToken;
 import dev.plank.auth.Principal;
 import dev.plank.auth.RestAuthHandler;
 import dev.plank.auth.TokenException;
@@ -186,7 +185,7 @@ public final class WebServer extends VerticleBase {
     }
     String token;
     try {
-      token = BearerToken.of(ctx.request());
+      token = parts.webSocket().token(path, ctx.request());
     } catch (TokenException e) {
       unauthorized(ctx, e.getMessage());
       return;

@@ -53,6 +53,12 @@ public final class WebSocketEndpoint {
     return handlers.keySet();
   }
 
+  /** The token an upgrade on {@code path} carries, as the protocol mounted there finds it. */
+  public String token(String path, io.vertx.core.http.HttpServerRequest request)
+      throws dev.plank.auth.TokenException {
+    return handlers.get(path).token(request);
+  }
+
   /**
    * Serves a connection upgraded on {@code path}. Change frames are written to its Netty channel
    * directly (see {@link SessionOutbox}), which the HTTP connection it was upgraded from still

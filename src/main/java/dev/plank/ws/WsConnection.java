@@ -113,6 +113,18 @@ public final class WsConnection {
     close((short) 1008, "slow consumer");
   }
 
+  /**
+   * A query parameter of the upgrade request, or null: protocols read their options there ({@code
+   * vsn}). Never log it whole: the query may hold a token.
+   */
+  public String queryParam(String name) {
+    String query = ws.query();
+    if (query == null) return null;
+    java.util.List<String> values =
+        new io.netty.handler.codec.http.QueryStringDecoder(query, false).parameters().get(name);
+    return values == null || values.isEmpty() ? null : values.get(0);
+  }
+
   /** The client's address (behind a trusted proxy, the forwarded one). */
   public String address() {
     return address;

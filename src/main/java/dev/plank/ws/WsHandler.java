@@ -1,7 +1,10 @@
 package dev.plank.ws;
 
+import dev.plank.auth.BearerToken;
 import dev.plank.auth.Principal;
+import dev.plank.auth.TokenException;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
 
 /**
  * A protocol spoken on a WebSocket path: it gets the client's messages, whole and within the size
@@ -30,5 +33,15 @@ public interface WsHandler {
      *     came without a token (the protocol may still authenticate it later)
      */
     WsHandler open(WsConnection connection, Principal principal);
+
+    /**
+     * The token the upgrade request carries for this protocol, verified before the upgrade, or null
+     * for none.
+     *
+     * @throws TokenException for a malformed {@code Authorization} header
+     */
+    default String token(HttpServerRequest request) throws TokenException {
+      return BearerToken.of(request);
+    }
   }
 }

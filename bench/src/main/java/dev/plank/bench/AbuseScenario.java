@@ -286,8 +286,7 @@ final class AbuseScenario extends ScenarioCommand {
     String source = attackerSource(bench);
 
     try (Subscribers subs =
-            new Subscribers(
-                bench.vertx, bench.url, bench.table.channel(), canaries, List.of(), receipts);
+            new Subscribers(bench.vertx, bench.url, bench.table, canaries, List.of(), receipts);
         SnapshotProbe probe =
             new SnapshotProbe(
                 bench.vertx, bench.url, small.channel(), "id=lte." + smallRows, probeInterval)) {

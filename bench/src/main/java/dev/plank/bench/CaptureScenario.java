@@ -233,8 +233,7 @@ final class CaptureScenario extends ScenarioCommand {
     BulkReceipts receipts = new BulkReceipts(subscribers, ids);
     Map<String, Object> m = new LinkedHashMap<>();
     try (Subscribers subs =
-        new Subscribers(
-            bench.vertx, bench.url, captured.channel(), subscribers, List.of(), receipts)) {
+        new Subscribers(bench.vertx, bench.url, captured, subscribers, List.of(), receipts)) {
       subs.open(subscribers, 100, progress);
       Thread.sleep(500); // let changes of the seeding (if any) pass before the bulk statement
       receipts.reset();

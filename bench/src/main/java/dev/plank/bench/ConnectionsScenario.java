@@ -95,7 +95,7 @@ final class ConnectionsScenario extends ScenarioCommand {
     Receipts receipts = new Receipts(count, writer.total(), writer.prefix(), clock);
 
     try (Subscribers subs =
-        new Subscribers(bench.vertx, bench.url, bench.table.channel(), count, sources, receipts)) {
+        new Subscribers(bench.vertx, bench.url, bench.table, count, sources, receipts)) {
       Subscribers.Opened opened = subs.open(count, connectConcurrency, progress);
       Memory after = memory(bench);
       double serverConnections = bench.server.metric("plank_connections");

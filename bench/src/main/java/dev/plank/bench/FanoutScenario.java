@@ -1,5 +1,7 @@
 package dev.plank.bench;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +61,32 @@ final class FanoutScenario extends ScenarioCommand {
       description = "WebSocket handshakes in flight while connecting (default: ${DEFAULT-VALUE})")
   int connectConcurrency;
 
+  @Option(
+      names = "--protocol",
+      defaultValue = "plank",
+      split = ",",
+      description =
+          "how the clients subscribe: plank (/ws) or supabase (/realtime/v1/websocket, Phoenix"
+              + " Channels postgres_changes, as realtime-js does); several (plank,supabase)"
+              + " alternate in one run (default: ${DEFAULT-VALUE})")
+  List<String> protocols;
+
+  @Option(
+      names = "--vsn",
+      defaultValue = "1.0.0",
+      description =
+          "the Phoenix serializer of the supabase protocol: 1.0.0 (JSON objects) or 2.0.0 (JSON"
+              + " arrays, realtime-js's default) (default: ${DEFAULT-VALUE})")
+  String vsn;
+
+  @Option(
+      names = "--rounds",
+      defaultValue = "1",
+      description =
+          "runs of each protocol, alternating (ABBA order), with medians and their ratio"
+              + " (default: ${DEFAULT-VALUE})")
+  int rounds;
+
   @Override
   public String name() {
     return "fanout";
@@ -66,13 +94,37 @@ final class FanoutScenario extends ScenarioCommand {
 
   @Override
   public Report run(Bench bench) throws Exception {
-    Params p = new Params(clients, rate, duration, updateRatio, drain, warmup, connectConcurrency);
-    Measurement m = measure(bench, p);
+    List<Wire> wires = new ArrayList<>();
+    for (String protocol : protocols) {
+      Wire wire = Wire.of(Wire.Kind.parse(protocol), vsn);
+      if (!wires.contains(wire)) wires.add(wire);
+    }
+    if (rounds < 1) throw new BenchException("--rounds must be at least 1");
+    Params p =
+        new Params(
+            clients, rate, duration, updateRatio, drain, warmup, connectConcurrency, wires.get(0));
     Report report = new Report(name());
     report.params.putAll(p.json());
     report.params.put("nodes", bench.urls.size());
-    report.results.putAll(m.json());
-    report.table(null, List.of(m.row()));
+    if (wires.size() == 1 && rounds == 1) {
+      Measurement m = measure(bench, p);
+      report.results.putAll(m.json());
+      report.table(null, List.of(m.row()));
+      return report;
+    }
+    report.params.put("protocols", wires.stream().map(Wire::label).toList());
+    report.params.put("rounds", rounds);
+    ProtocolComparison comparison = new ProtocolComparison(wires);
+    for (int round = 1; round <= rounds; round++) {
+      // ABBA: each protocol runs first in every other round, so order effects cancel out.
+      List<Wire> order = new ArrayList<>(wires);
+      if (round % 2 == 0) Collections.reverse(order);
+      for (Wire wire : order) {
+        bench.progress.line("round %d/%d: %s", round, rounds, wire.label());
+        comparison.add(round, measure(bench, p.with(wire)));
+      }
+    }
+    comparison.report(report);
     return report;
   }
 
@@ -83,7 +135,13 @@ final class FanoutScenario extends ScenarioCommand {
       double updateRatio,
       double drain,
       double warmup,
-      int connectConcurrency) {
+      int connectConcurrency,
+      Wire wire) {
+    Params with(Wire other) {
+      return new Params(
+          clients, rate, duration, updateRatio, drain, warmup, connectConcurrency, other);
+    }
+
     Map<String, Object> json() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("clients", clients);
@@ -92,6 +150,7 @@ final class FanoutScenario extends ScenarioCommand {
       m.put("update_ratio", updateRatio);
       m.put("drain_seconds", drain);
       m.put("warmup_seconds", warmup);
+      m.put("protocol", wire.label());
       return m;
     }
   }
@@ -184,11 +243,11 @@ final class FanoutScenario extends ScenarioCommand {
 
     LatencyRecorder latency = new LatencyRecorder();
     DeliveryClock clock = new DeliveryClock(writer, latency);
-    Receipts receipts = new Receipts(p.clients(), writer.total(), writer.prefix(), clock);
+    Receipts receipts = new Receipts(p.clients(), writer.total(), writer.prefix(), p.wire(), clock);
 
     try (Subscribers subs =
         new Subscribers(
-            bench.vertx, bench.urls, bench.table.channel(), p.clients(), List.of(), receipts)) {
+            bench.vertx, bench.urls, bench.table, p.wire(), p.clients(), List.of(), receipts)) {
       Subscribers.Opened opened = subs.open(p.clients(), p.connectConcurrency(), progress);
       if (opened.subscribed() == 0) {
         throw new BenchException("no client could subscribe: " + opened.firstError());
@@ -198,8 +257,8 @@ final class FanoutScenario extends ScenarioCommand {
       CpuMeter cpu = bench.cpuMeter();
       CpuMeter tick = bench.cpuMeter();
       progress.line(
-          "writing %.0f changes/s for %.0f s to %d clients",
-          p.rate(), p.duration(), opened.subscribed());
+          "writing %.0f changes/s for %.0f s to %d clients (%s)",
+          p.rate(), p.duration(), opened.subscribed(), p.wire().label());
 
       var writing = writer.start();
       Runnable report =

@@ -131,7 +131,9 @@ final class PollingScenario extends ScenarioCommand {
         progress.line("fanout with the same C=%d, R=%.0f, D=%.0f", clients, rate, duration);
         FanoutScenario.Measurement f =
             FanoutScenario.measure(
-                bench, new FanoutScenario.Params(clients, rate, duration, updateRatio, 5, 2, 100));
+                bench,
+                new FanoutScenario.Params(
+                    clients, rate, duration, updateRatio, 5, 2, 100, Wire.PLANK));
         report.results.put("fanout", f.json());
         table.add(fanoutRow(f));
         report.table("polling vs fanout", table);

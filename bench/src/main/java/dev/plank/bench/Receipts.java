@@ -15,6 +15,7 @@ final class Receipts implements Subscribers.Listener {
   private final int[] lastN;
   private final AtomicLongArray lastAt;
   private final String prefix;
+  private final Wire wire;
   private final DeliveryClock clock;
   private final LongAdder delivered = new LongAdder();
   final LongAdder duplicates = new LongAdder();
@@ -22,6 +23,12 @@ final class Receipts implements Subscribers.Listener {
   final LongAdder foreign = new LongAdder();
 
   Receipts(int clients, int changes, String prefix, DeliveryClock clock) {
+    this(clients, changes, prefix, Wire.PLANK, clock);
+  }
+
+  /** Receipts of messages in {@code wire}'s change format. */
+  Receipts(int clients, int changes, String prefix, Wire wire, DeliveryClock clock) {
+    this.wire = wire;
     this.seen = new BitSet[clients];
     for (int i = 0; i < clients; i++) seen[i] = new BitSet(changes);
     this.lastN = new int[clients];
@@ -33,7 +40,8 @@ final class Receipts implements Subscribers.Listener {
 
   @Override
   public void onMessage(int client, String text, long at) {
-    int n = FrameScan.benchId(text, FrameScan.valueOf(text, "name", 0), prefix);
+    int row = wire.rowStart(text);
+    int n = row < 0 ? -1 : FrameScan.benchId(text, FrameScan.valueOf(text, "name", row), prefix);
     if (n < 0) {
       foreign.increment(); // another writer's change, or not a change
       return;

@@ -16,10 +16,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * N WebSocket connections to Plank's {@code /ws}, each subscribed to one channel. Messages after
- * {@code subscribed} go to a listener with the receipt time, taken first thing in the handler. Each
- * connection's handler runs on its own event loop, so per-client state indexed by the client number
- * needs no locking.
+ * N WebSocket connections to Plank's {@code /ws} (or, with a Supabase {@link Wire}, to {@code
+ * /realtime/v1/websocket}), each subscribed to one table's channel. Messages after {@code
+ * subscribed} (Supabase: after the join's {@code system} ok) go to a listener with the receipt
+ * time, taken first thing in the handler. Each connection's handler runs on its own event loop, so
+ * per-client state indexed by the client number needs no locking.
  */
 final class Subscribers implements AutoCloseable {
   /** Receives every message after {@code subscribed}, on the connection's event loop. */
@@ -36,8 +37,10 @@ final class Subscribers implements AutoCloseable {
 
   private final Vertx vertx;
   private final List<URI> urls;
-  private final String channel;
+  private final Table table;
+  private final Wire wire;
   private final Listener listener;
+  private final long heartbeatTimer; // -1 without heartbeats
   private final List<WebSocketClient> clients = new ArrayList<>();
   private final List<WebSocket> sockets = new ArrayList<>();
   private final AtomicInteger subscribed = new AtomicInteger();
@@ -53,11 +56,11 @@ final class Subscribers implements AutoCloseable {
   Subscribers(
       Vertx vertx,
       URI url,
-      String channel,
+      Table table,
       int count,
       List<String> sourceAddresses,
       Listener listener) {
-    this(vertx, List.of(url), channel, count, sourceAddresses, listener);
+    this(vertx, List.of(url), table, count, sourceAddresses, listener);
   }
 
   /**
@@ -67,14 +70,30 @@ final class Subscribers implements AutoCloseable {
   Subscribers(
       Vertx vertx,
       List<URI> urls,
-      String channel,
+      Table table,
+      int count,
+      List<String> sourceAddresses,
+      Listener listener) {
+    this(vertx, urls, table, Wire.PLANK, count, sourceAddresses, listener);
+  }
+
+  /** Connections speaking {@code wire}. */
+  Subscribers(
+      Vertx vertx,
+      List<URI> urls,
+      Table table,
+      Wire wire,
       int count,
       List<String> sourceAddresses,
       Listener listener) {
     this.vertx = vertx;
     this.urls = List.copyOf(urls);
-    this.channel = channel;
+    this.table = table;
+    this.wire = wire;
     this.listener = listener;
+    // One timer for every connection, as each realtime-js client would send its own every 25 s.
+    this.heartbeatTimer =
+        wire.heartbeats() ? vertx.setPeriodic(Wire.HEARTBEAT_MS, t -> beat()) : -1;
     List<String> sources = sourceAddresses.isEmpty() ? List.of("") : sourceAddresses;
     int perClient = count / sources.size() + 1;
     for (String source : sources) {
@@ -151,7 +170,7 @@ final class Subscribers implements AutoCloseable {
             .setHost(url.getHost())
             .setPort(Bench.port(url))
             .setSsl("https".equals(url.getScheme()))
-            .setURI("/ws");
+            .setURI(wire.path());
     return clients
         .get(client % clients.size())
         .connect(options)
@@ -166,12 +185,18 @@ final class Subscribers implements AutoCloseable {
           long now = System.nanoTime();
           if (live[0]) {
             listener.onMessage(client, text, now);
-          } else if (text.contains("\"subscribed\"")) {
-            live[0] = true;
-            ready.tryComplete(ws);
-          } else {
-            ready.tryFail(new BenchException("subscribe answered " + text));
-            ws.close();
+            return;
+          }
+          switch (wire.answer(text)) {
+            case LIVE -> {
+              live[0] = true;
+              ready.tryComplete(ws);
+            }
+            case REFUSED -> {
+              ready.tryFail(new BenchException("subscribe answered " + text));
+              ws.close();
+            }
+            case WAIT -> {}
           }
         });
     ws.closeHandler(
@@ -183,8 +208,21 @@ final class Subscribers implements AutoCloseable {
           ready.tryFail(new BenchException("closed before subscribed: " + ws.closeStatusCode()));
         });
     ws.exceptionHandler(ready::tryFail);
-    ws.writeTextMessage("{\"action\":\"subscribe\",\"id\":\"s\",\"channel\":\"" + channel + "\"}");
+    ws.writeTextMessage(wire.subscribe(table));
     return ready.future();
+  }
+
+  private long heartbeatRef;
+
+  /** Phoenix heartbeats for every open connection; on the timer's event loop. */
+  private void beat() {
+    List<WebSocket> open;
+    synchronized (sockets) {
+      open = new ArrayList<>(sockets);
+    }
+    for (WebSocket ws : open) {
+      if (!ws.isClosed()) ws.writeTextMessage(wire.heartbeat(++heartbeatRef));
+    }
   }
 
   int subscribed() {
@@ -203,6 +241,7 @@ final class Subscribers implements AutoCloseable {
 
   @Override
   public void close() {
+    if (heartbeatTimer != -1) vertx.cancelTimer(heartbeatTimer);
     List<Future<Void>> closing = new ArrayList<>();
     for (WebSocketClient client : clients) closing.add(client.close());
     try {
