@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * A PostgreSQL server started by Plank itself for development, when no {@code DATABASE_URL} is set.
@@ -32,6 +33,14 @@ public final class EmbeddedDatabase implements AutoCloseable {
    * the unpacking trips over, e.g. a working directory a container's user cannot write).
    */
   public static EmbeddedDatabase start(Path dataDir) {
+    return start(dataDir, Map.of());
+  }
+
+  /**
+   * As {@link #start(Path)}, with server settings replaced or added (tests use it for a server
+   * without {@code wal_level=logical}).
+   */
+  public static EmbeddedDatabase start(Path dataDir, Map<String, String> serverConfig) {
     requireBinaries(
         System.getProperty("os.name", ""),
         System.getProperty("os.arch", ""),
@@ -39,7 +48,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     try {
       Path pgData = dataDir.resolve("pgdata").toAbsolutePath();
       Files.createDirectories(pgData);
-      return new EmbeddedDatabase(
+      EmbeddedPostgres.Builder builder =
           EmbeddedPostgres.builder()
               .setDataDirectory(pgData)
               .setCleanDataDirectory(false)
@@ -47,8 +56,9 @@ public final class EmbeddedDatabase implements AutoCloseable {
               // PLANK_CAPTURE=wal reads a logical replication slot: development gets both modes.
               .setServerConfig("wal_level", "logical")
               .setServerConfig("max_replication_slots", "10")
-              .setServerConfig("max_wal_senders", "10")
-              .start());
+              .setServerConfig("max_wal_senders", "10");
+      serverConfig.forEach(builder::setServerConfig);
+      return new EmbeddedDatabase(builder.start());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the embedded PostgreSQL in " + dataDir, e);
     }

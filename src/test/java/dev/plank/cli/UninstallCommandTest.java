@@ -47,7 +47,7 @@ class UninstallCommandTest {
             "  trigger plank_truncate on public.orders\n",
             "  trigger plank_capture on shop.Lines\n",
             "  trigger plank_truncate on shop.Lines\n",
-            "  functions plank.capture(), plank.capture_truncate(),"
+            "  functions plank.broadcast(text,text,jsonb), plank.capture(), plank.capture_truncate(),"
                 + " plank.change_json(plank.changes)\n",
             "  schema plank (the change log and the schema's version history)\n",
             "Run again with --yes");
@@ -65,7 +65,8 @@ class UninstallCommandTest {
             "plank uninstall: dropped trigger plank_truncate on public.orders",
             "plank uninstall: dropped trigger plank_capture on shop.Lines",
             "plank uninstall: dropped trigger plank_truncate on shop.Lines",
-            "plank uninstall: dropped functions plank.capture(), plank.capture_truncate(),"
+            "plank uninstall: dropped functions plank.broadcast(text,text,jsonb), plank.capture(),"
+                + " plank.capture_truncate(),"
                 + " plank.change_json(plank.changes)",
             "plank uninstall: dropped schema plank (the change log and the schema's version"
                 + " history)");
