@@ -42,6 +42,7 @@ public final class WalLeader implements Runnable {
   private static final long BATCH_CHARS = 4L << 20;
   // Under a steady stream the reader is never idle: a batch goes in after this long at most.
   private static final long MAX_BATCH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+  private static final long MIN_BATCH_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
   private static final long RETAINED_CHECK_NANOS = TimeUnit.SECONDS.toNanos(10);
   private static final String RETAINED =
       "SELECT (pg_current_wal_lsn() - restart_lsn)::bigint FROM pg_replication_slots"
@@ -309,6 +310,7 @@ public final class WalLeader implements Runnable {
     // Where the batch brings the log: set when a change is added or a transaction ends.
     private WalAppender.Applied target;
     private long batchStarted;
+    private long lastAppendNanos;
 
     Reading(WalAppender appender, PGReplicationStream stream, Connection ctl) throws SQLException {
       this.appender = appender;
@@ -417,9 +419,19 @@ public final class WalLeader implements Runnable {
         target = new WalAppender.Applied(c.commitLsn(), seen, c.endLsn());
       }
       txn = null;
-      if (full() || System.nanoTime() - batchStarted > MAX_BATCH_DELAY_NANOS) {
+      if (full() || System.nanoTime() - batchStarted > batchDelay()) {
         flush();
       }
+    }
+
+    /**
+     * How long a batch may gather transactions: about as long as the last append took. A steady
+     * stream keeps the stream busy, so waiting for it to fall quiet (see {@code idle}) could take
+     * up to the maximum; an append that takes longer means a busier database, where bigger batches
+     * keep up.
+     */
+    private long batchDelay() {
+      return Math.max(MIN_BATCH_DELAY_NANOS, Math.min(MAX_BATCH_DELAY_NANOS, lastAppendNanos));
     }
 
     private boolean full() {
@@ -428,7 +440,9 @@ public final class WalLeader implements Runnable {
 
     private void flush() throws SQLException {
       if (target == null) return;
+      long started = System.nanoTime();
       appender.append(batch, target);
+      lastAppendNanos = System.nanoTime() - started;
       applied = target;
       batch.clear();
       batchChars = 0;
