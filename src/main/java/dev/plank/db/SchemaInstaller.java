@@ -143,7 +143,9 @@ public final class SchemaInstaller {
   private static Future<Void> leaveWal(SqlConnection conn, CaptureSettings capture) {
     String slot = capture.slot();
     return conn.preparedQuery(
-            "SELECT (SELECT coalesce(active_pid, 0) FROM pg_replication_slots WHERE slot_name = $1),"
+            // Slot names are server-wide: a slot of that name in another database is not ours.
+            "SELECT (SELECT coalesce(active_pid, 0) FROM pg_replication_slots WHERE slot_name = $1"
+                + " AND database = current_database()),"
                 + " EXISTS (SELECT 1 FROM plank.wal_state WHERE slot_name = $1)")
         .execute(Tuple.of(slot))
         .compose(

@@ -46,7 +46,7 @@ public final class WalLeader implements Runnable {
   private static final long RETAINED_CHECK_NANOS = TimeUnit.SECONDS.toNanos(10);
   private static final String RETAINED =
       "SELECT (pg_current_wal_lsn() - restart_lsn)::bigint FROM pg_replication_slots"
-          + " WHERE slot_name = ?";
+          + " WHERE slot_name = ? AND database = current_database()";
 
   private final DatabaseUrl database;
   private final CaptureSettings settings;
