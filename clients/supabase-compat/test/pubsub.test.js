@@ -154,3 +154,25 @@ test('a granted join without a broadcast grant: send() with ack resolves error',
   );
   assert.equal(await ch.send({ type: 'broadcast', event: 'e', payload: {} }), 'error');
 });
+
+test('REST broadcast: send() on a channel not yet subscribed, and httpSend()', async (t) => {
+  const topic = unique();
+  const a = client(t);
+  const b = client(t, { url: URL_2 });
+  const got = [];
+  await subscribed(b.channel(topic).on('broadcast', { event: 'rest' }, (m) => got.push(m.payload)));
+  const warn = console.warn; // realtime-js warns that the fallback will be deprecated
+  console.warn = () => {};
+  try {
+    assert.equal(await a.channel(topic).send({ type: 'broadcast', event: 'rest', payload: { r: 1 } }), 'ok');
+  } finally {
+    console.warn = warn;
+  }
+  await eventually(() => got.length === 1, () => JSON.stringify(got));
+  assert.deepEqual(got[0], { r: 1 });
+
+  // httpSend(): the explicit REST form.
+  assert.deepEqual(await a.channel(topic).httpSend('rest', { r: 2 }), { success: true });
+  await eventually(() => got.length === 2, () => JSON.stringify(got));
+  assert.deepEqual(got[1], { r: 2 });
+});

@@ -34,9 +34,9 @@ import java.util.Set;
  *
  * <p>The join is answered only once the hub has confirmed every subscription, so a change committed
  * after {@code SUBSCRIBED} always arrives; likewise it waits for the pub/sub topic's join, so a
- * broadcast sent after {@code SUBSCRIBED} arrives too. The answer and every change are written from the hub's
- * context, in the hub's order: no change can overtake the reply. Threads: the fields marked "hub"
- * are owned by the hub's context; the others by the connection's event loop.
+ * broadcast sent after {@code SUBSCRIBED} arrives too. The answer and every change are written from
+ * the hub's context, in the hub's order: no change can overtake the reply. Threads: the fields
+ * marked "hub" are owned by the hub's context; the others by the connection's event loop.
  */
 final class PhoenixChannel {
   private static final Set<String> TIME_CLAIMS = Set.of("exp", "iat", "nbf", "jti");
@@ -309,8 +309,7 @@ final class PhoenixChannel {
         JsonNode state = payload.path("payload");
         if (!state.isMissingNode() && !state.isNull() && !state.isObject()) {
           answer(
-              ref,
-              Future.failedFuture(new IllegalStateException("a presence must be an object")));
+              ref, Future.failedFuture(new IllegalStateException("a presence must be an object")));
           return;
         }
         ObjectNode meta =

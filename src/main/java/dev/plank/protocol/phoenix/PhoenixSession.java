@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * #onLoop}.
  *
  * <p>The session is the connection's one {@link TopicMember} of {@link PubSub}: each channel joins
- * its topic (at most one channel per topic), so the per-connection limits of broadcast and
- * presence hold for a Supabase connection as for a v1 one.
+ * its topic (at most one channel per topic), so the per-connection limits of broadcast and presence
+ * hold for a Supabase connection as for a v1 one.
  */
 final class PhoenixSession implements WsHandler, TopicMember {
   private static final Logger log = LoggerFactory.getLogger(PhoenixSession.class);

@@ -6,6 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.plank.support.Jwts;
 import dev.plank.support.TestPlank;
 import dev.plank.support.WsClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -126,7 +130,8 @@ class PhoenixPubSubTest {
       // A channel with postgres_changes on a topic it may not join still gets its changes (its
       // join succeeds), but no broadcast.
       alice.send(
-          join("other", "5", true, "[{\"event\":\"*\",\"schema\":\"public\",\"table\":\"items\"}]"));
+          join(
+              "other", "5", true, "[{\"event\":\"*\",\"schema\":\"public\",\"table\":\"items\"}]"));
       assertThat(until(alice, replyTo("5")).path("payload").path("status").asText())
           .isEqualTo("ok");
       alice.send(broadcast("other", "6", "5", "e"));
@@ -139,15 +144,15 @@ class PhoenixPubSubTest {
   void aSupabaseChannelAndAWsClientShareTheTopic() {
     String service = token("svc", "service");
     try (WsClient supa = phoenix(service);
-        WsClient ws = WsClient.connect(plank.wsUrl(), Map.of("Authorization", "Bearer " + service))) {
+        WsClient ws =
+            WsClient.connect(plank.wsUrl(), Map.of("Authorization", "Bearer " + service))) {
       ws.send("{\"action\":\"join\",\"id\":1,\"topic\":\"room:7\"}");
       until(ws, m -> m.path("type").asText().equals("presence_state"));
       supa.send(join("room:7", "1", true, "[]"));
       until(supa, replyTo("1"));
 
       supa.send(broadcast("room:7", "2", "1", "hello"));
-      assertThat(until(supa, replyTo("2")).path("payload").path("status").asText())
-          .isEqualTo("ok");
+      assertThat(until(supa, replyTo("2")).path("payload").path("status").asText()).isEqualTo("ok");
       JsonNode got = until(ws, m -> m.path("type").asText().equals("broadcast"));
       assertThat(got.path("topic").asText()).isEqualTo("room:7");
       assertThat(got.path("event").asText()).isEqualTo("hello");
@@ -161,5 +166,31 @@ class PhoenixPubSubTest {
       assertThat(back.path("payload").toString())
           .isEqualTo("{\"type\":\"broadcast\",\"event\":\"back\",\"payload\":[1,2]}");
     }
+  }
+
+  @Test
+  void restBroadcastTakesTheApikeyHeaderAndNeedsTheBroadcastGrant() throws Exception {
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    String alice = token("alice", "authenticated");
+    java.util.function.Function<String, Integer> post =
+        body -> {
+          try {
+            return http.send(
+                    HttpRequest.newBuilder(
+                            URI.create(plank.httpUrl() + "/realtime/v1/api/broadcast"))
+                        .header("apikey", alice)
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                    HttpResponse.BodyHandlers.discarding())
+                .statusCode();
+          } catch (java.io.IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        };
+    String message = "{\"messages\":[{\"topic\":\"%s\",\"event\":\"e\",\"payload\":{}}]}";
+    assertThat(post.apply(message.formatted("room:1"))).isEqualTo(403);
+    assertThat(post.apply(message.formatted("room:public"))).isEqualTo(202);
+    assertThat(post.apply("{}")).isEqualTo(400);
   }
 }
