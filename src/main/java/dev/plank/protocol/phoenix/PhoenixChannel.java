@@ -304,6 +304,15 @@ final class PhoenixChannel {
       answer(ref, Future.failedFuture(new IllegalStateException(unauthorized())));
       return;
     }
+    // As /ws's track and untrack: they count against the connection's PLANK_SUBSCRIBE_RATE.
+    if (!session.connection.allowOperation()) {
+      answer(
+          ref,
+          Future.failedFuture(
+              new IllegalStateException(
+                  "PresenceRateLimitReached: too many presence messages per second")));
+      return;
+    }
     switch (payload.path("event").asText("")) {
       case "track" -> {
         JsonNode state = payload.path("payload");
