@@ -27,7 +27,6 @@ import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import dev.plank.hub.Hub;
 import dev.plank.metrics.PlankMetrics;
-import dev.plank.protocol.phoenix.ChannelFeatures;
 import dev.plank.protocol.phoenix.PhoenixProtocol;
 import dev.plank.protocol.v1.V1Protocol;
 import dev.plank.pubsub.BroadcastApi;
@@ -163,7 +162,7 @@ public final class Plank implements AutoCloseable {
                     auth,
                     settings.auth().policy(),
                     settings.maxSubscriptions(),
-                    ChannelFeatures.NONE)),
+                    pubSub)),
             metrics,
             settings.maxFrameBytes(),
             settings.maxQueueBytes(),

@@ -12,9 +12,16 @@ import io.vertx.ext.web.RoutingContext;
  */
 public final class RestAuthHandler implements Handler<RoutingContext> {
   private final Authentication auth;
+  private final boolean apikey; // Supabase's REST: an apikey header stands in for a bearer token
 
   public RestAuthHandler(Authentication auth) {
+    this(auth, false);
+  }
+
+  /** With {@code apikey}, a request without a bearer token may carry it in an apikey header. */
+  public RestAuthHandler(Authentication auth, boolean apikey) {
     this.auth = auth;
+    this.apikey = apikey;
   }
 
   @Override
@@ -26,6 +33,8 @@ public final class RestAuthHandler implements Handler<RoutingContext> {
     String token;
     try {
       token = BearerToken.of(ctx.request());
+      String key = apikey ? ctx.request().getHeader("apikey") : null;
+      if (token == null && key != null && !key.isBlank()) token = key.strip();
     } catch (TokenException e) {
       unauthorized(ctx, e.getMessage());
       return;

@@ -100,6 +100,19 @@ public final class PubSub {
   /** Joins a topic; the member then gets the topic's presence state, then its messages. */
   public void join(
       TopicMember member, Principal principal, String topic, Handler<AsyncResult<Void>> done) {
+    join(member, principal, topic, true, done);
+  }
+
+  /**
+   * Joins a topic; the member gets the topic's presence state now when {@code withState}, else when
+   * it asks ({@link #sendState}): a protocol that must answer the join first asks after its answer.
+   */
+  public void join(
+      TopicMember member,
+      Principal principal,
+      String topic,
+      boolean withState,
+      Handler<AsyncResult<Void>> done) {
     on(
         done,
         () -> {
@@ -109,7 +122,8 @@ public final class PubSub {
                 PubSubError.FORBIDDEN, "not allowed to join topic '" + shorten(topic) + "'");
           }
           Membership.Member m = member(member);
-          if (m.topics.contains(topic)) return (Runnable) () -> state(member, topic);
+          Runnable after = withState ? () -> state(member, topic) : null;
+          if (m.topics.contains(topic)) return after;
           if (m.topics.size() >= limits.maxTopics()) {
             metrics.limitHit("max_topics");
             throw new PubSubException(
@@ -117,7 +131,15 @@ public final class PubSub {
                 "more than " + limits.maxTopics() + " topics joined on this connection");
           }
           members.join(m, topic);
-          return (Runnable) () -> state(member, topic);
+          return after;
+        });
+  }
+
+  /** Sends the topic's presence state to a member that joined it; nothing when it did not. */
+  public void sendState(TopicMember member, String topic) {
+    context.runOnContext(
+        v -> {
+          if (members.joined(member, topic)) state(member, topic);
         });
   }
 

@@ -149,6 +149,7 @@ public final class WebServer extends VerticleBase {
     // Before the API: every REST request below carries its Principal (see Principals.of).
     // Only the API: the dashboard, docs and static files are public pages that ask for nothing.
     router.route("/api/*").handler(new RestAuthHandler(parts.auth()));
+    router.route("/realtime/v1/api/*").handler(new RestAuthHandler(parts.auth(), true));
     parts.items().mount(router);
     if (parts.broadcast() != null) parts.broadcast().mount(router);
     ApiDocs.mount(router);
@@ -264,6 +265,7 @@ public final class WebServer extends VerticleBase {
     BrowserOrigins origins =
         new BrowserOrigins(web.allowedOrigins(), web.tls(), parts.clientAddress());
     router.route("/api/*").handler(origins::cors);
+    router.route("/realtime/v1/api/*").handler(origins::cors);
     for (String path : parts.webSocket().paths()) {
       router.get(path).handler(origins::guardUpgrade);
     }

@@ -9,10 +9,19 @@ public final class TextFrame {
 
   /** Frames a UTF-8 JSON message. */
   public static byte[] of(byte[] payload) {
+    return frame((byte) 0x81, payload); // FIN + text
+  }
+
+  /** Frames binary data, as a whole binary frame. */
+  public static byte[] binary(byte[] payload) {
+    return frame((byte) 0x82, payload); // FIN + binary
+  }
+
+  private static byte[] frame(byte first, byte[] payload) {
     int length = payload.length;
     int header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
     byte[] frame = new byte[header + length];
-    frame[0] = (byte) 0x81; // FIN + text
+    frame[0] = first;
     if (header == 2) {
       frame[1] = (byte) length;
     } else if (header == 4) {

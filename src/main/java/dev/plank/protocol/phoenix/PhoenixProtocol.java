@@ -7,6 +7,7 @@ import dev.plank.auth.Policy;
 import dev.plank.auth.Principal;
 import dev.plank.auth.TokenException;
 import dev.plank.hub.Hub;
+import dev.plank.pubsub.PubSub;
 import dev.plank.ws.WsConnection;
 import dev.plank.ws.WsHandler;
 import io.vertx.core.http.HttpServerRequest;
@@ -14,8 +15,11 @@ import io.vertx.core.http.HttpServerRequest;
 /**
  * Phoenix Channels as Supabase Realtime speaks them (realtime-js 2.x), mounted on {@code
  * /realtime/v1/websocket}: {@code postgres_changes} through the hub, like protocol v1, with the
- * same tokens, policy and bound filters. One {@link PhoenixSession} per connection; the change
- * encodings are shared by every connection of the node ({@link CodecRegistry}).
+ * same tokens, policy and bound filters; {@code broadcast} and {@code presence} through {@link
+ * PubSub}, on the topic named without its {@code realtime:} prefix (so {@code realtime:room:1} and
+ * protocol v1's {@code room:1} are one topic). One {@link PhoenixSession} per connection; the
+ * encodings are shared by every connection of the node ({@link CodecRegistry}, {@link
+ * TopicFrames}).
  */
 public final class PhoenixProtocol implements WsHandler.Factory {
   /** Where Supabase clients connect: {@code <url>/realtime/v1} plus {@code /websocket}. */
@@ -26,7 +30,9 @@ public final class PhoenixProtocol implements WsHandler.Factory {
   private final Authentication auth;
   private final Policy policy; // null: every principal reads everything
   private final CodecRegistry codecs;
-  private final ChannelFeatures features;
+  private final PubSub pubSub; // null: broadcast and presence are refused
+  private final TopicFrames framesV1;
+  private final TopicFrames framesV2;
   private final int maxSubscriptions;
 
   public PhoenixProtocol(
@@ -35,13 +41,15 @@ public final class PhoenixProtocol implements WsHandler.Factory {
       Authentication auth,
       Policy policy,
       int maxSubscriptions,
-      ChannelFeatures features) {
+      PubSub pubSub) {
     this.hub = hub;
     this.json = json;
     this.auth = auth;
     this.policy = policy;
     this.maxSubscriptions = maxSubscriptions;
-    this.features = features;
+    this.pubSub = pubSub;
+    this.framesV1 = new TopicFrames(Serializer.V1, json);
+    this.framesV2 = new TopicFrames(Serializer.V2, json);
     this.codecs = new CodecRegistry(json, new ColumnTypes(hub::catalog, json));
   }
 
@@ -56,12 +64,21 @@ public final class PhoenixProtocol implements WsHandler.Factory {
   @Override
   public WsHandler open(WsConnection connection, Principal principal) {
     String apikey = connection.queryParam("apikey");
+    Serializer serializer = Serializer.of(connection.queryParam("vsn"));
     return new PhoenixSession(
         connection,
-        Serializer.of(connection.queryParam("vsn")),
+        serializer,
         principal,
         apikey,
-        new PhoenixSession.Shared(hub, json, auth, policy, codecs, features, maxSubscriptions));
+        new PhoenixSession.Shared(
+            hub,
+            json,
+            auth,
+            policy,
+            codecs,
+            pubSub,
+            serializer == Serializer.V2 ? framesV2 : framesV1,
+            maxSubscriptions));
   }
 
   /** The change encodings in use on this node: for tests of the encode-once path. */

@@ -9,6 +9,9 @@ import dev.plank.auth.Principal;
 import dev.plank.db.TableInfo;
 import dev.plank.db.TableRef;
 import dev.plank.hub.Hub;
+import dev.plank.pubsub.PubSub;
+import dev.plank.pubsub.PubSubCodec;
+import dev.plank.pubsub.TopicMember;
 import dev.plank.ws.WsConnection;
 import dev.plank.ws.WsHandler;
 import io.vertx.core.Context;
@@ -29,8 +32,12 @@ import org.slf4j.LoggerFactory;
  * renewals. Everything here is owned by the connection's event loop ({@link #loop}); the hub's
  * answers reach each {@link PhoenixChannel} on the hub's context and come back here through {@link
  * #onLoop}.
+ *
+ * <p>The session is the connection's one {@link TopicMember} of {@link PubSub}: each channel joins
+ * its topic (at most one channel per topic), so the per-connection limits of broadcast and presence
+ * hold for a Supabase connection as for a v1 one.
  */
-final class PhoenixSession implements WsHandler {
+final class PhoenixSession implements WsHandler, TopicMember {
   private static final Logger log = LoggerFactory.getLogger(PhoenixSession.class);
   static final String TOPIC_PREFIX = "realtime:";
 
@@ -41,7 +48,8 @@ final class PhoenixSession implements WsHandler {
       Authentication auth,
       Policy policy,
       CodecRegistry codecs,
-      ChannelFeatures features,
+      PubSub pubSub, // null: broadcast and presence are refused
+      TopicFrames topicFrames, // this connection's serializer's
       int maxSubscriptions) {}
 
   final WsConnection connection;
@@ -70,6 +78,21 @@ final class PhoenixSession implements WsHandler {
 
   Shared shared() {
     return shared;
+  }
+
+  @Override
+  public PubSubCodec topicCodec() {
+    return shared.topicFrames();
+  }
+
+  @Override
+  public void send(byte[] encoded) {
+    connection.send(encoded);
+  }
+
+  @Override
+  public String address() {
+    return connection.address();
   }
 
   @Override
@@ -113,6 +136,7 @@ final class PhoenixSession implements WsHandler {
     closed = true;
     for (PhoenixChannel channel : new ArrayList<>(channels.values())) channel.drop();
     channels.clear();
+    if (shared.pubSub() != null) shared.pubSub().disconnect(this);
   }
 
   private void handle(PhoenixMessage message) {

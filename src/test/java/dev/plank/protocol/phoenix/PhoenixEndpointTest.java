@@ -83,6 +83,11 @@ class PhoenixEndpointTest {
       assertThat(system.get(4).path("extension").asText()).isEqualTo("postgres_changes");
       assertThat(system.get(4).path("status").asText()).isEqualTo("ok");
       assertThat(system.get(4).path("channel").asText()).isEqualTo("room");
+      // Presence is enabled in the join: its state follows the answer, as Supabase sends it.
+      JsonNode presence = ws.next();
+      assertThat(presence.get(3).asText()).isEqualTo("presence_state");
+      assertThat(presence.get(0).isNull()).isTrue();
+      assertThat(presence.get(4).toString()).isEqualTo("{}");
 
       plank.db().execute("INSERT INTO items(name, value) VALUES ('phx', 42)");
       // One message per matching binding, each naming its id.
@@ -106,12 +111,12 @@ class PhoenixEndpointTest {
       assertThat(data.path("columns").toString())
           .contains("{\"name\":\"value\",\"type\":\"int4\"}");
 
-      // Broadcast is not served here yet: a message that asks for an answer gets an error reply.
+      // Broadcast with ack (the join's config): answered once sent; the sender (no self) gets none.
       ws.send(
           "[\"1\",\"3\",\"realtime:room\",\"broadcast\",{\"type\":\"broadcast\",\"event\":\"e\",\"payload\":{}}]");
-      JsonNode refused = ws.next();
-      assertThat(refused.get(1).asText()).isEqualTo("3");
-      assertThat(refused.get(4).path("status").asText()).isEqualTo("error");
+      JsonNode acked = ws.next();
+      assertThat(acked.get(1).asText()).isEqualTo("3");
+      assertThat(acked.get(4).path("status").asText()).isEqualTo("ok");
       // vsn 2.0.0 sends user broadcasts as binary frames; they are read and answered alike.
       ws.socket()
           .sendBinary(
@@ -120,7 +125,7 @@ class PhoenixEndpointTest {
       JsonNode binary = ws.next();
       assertThat(binary.get(1).asText()).isEqualTo("4");
       assertThat(binary.get(3).asText()).isEqualTo("phx_reply");
-      assertThat(binary.get(4).path("status").asText()).isEqualTo("error");
+      assertThat(binary.get(4).path("status").asText()).isEqualTo("ok");
 
       ws.send("[\"1\",\"5\",\"realtime:room\",\"phx_leave\",{}]");
       JsonNode left = ws.next();
