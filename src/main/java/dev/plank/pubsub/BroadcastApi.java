@@ -61,14 +61,31 @@ public final class BroadcastApi {
             });
   }
 
-  private void post(RoutingContext ctx) {
-    JsonNode body;
+  /** A request body: its JSON (null when there is none), or not valid once 400 was answered. */
+  private record Body(JsonNode json, boolean valid) {}
+
+  private Body body(RoutingContext ctx) {
     try {
-      body = ctx.body().buffer() == null ? null : reader.readTree(ctx.body().asString());
+      return new Body(
+          ctx.body().buffer() == null ? null : reader.readTree(ctx.body().asString()), true);
     } catch (java.io.IOException e) {
       Problem.send(ctx, 400, "The body is not valid JSON");
-      return;
+      return new Body(null, false);
     }
+  }
+
+  /** Answers 401 when a policy needs a token and the request has none. */
+  private boolean refusedWithoutToken(RoutingContext ctx, Principal principal) {
+    if (policy == null || !principal.claims().isEmpty() || policy.allowsAnonymous()) return false;
+    ctx.response().putHeader("WWW-Authenticate", "Bearer");
+    Problem.send(ctx, 401, "A token is required");
+    return true;
+  }
+
+  private void post(RoutingContext ctx) {
+    Body read = body(ctx);
+    if (!read.valid()) return;
+    JsonNode body = read.json();
     if (body == null || !body.isObject()) {
       Problem.send(ctx, 400, "The body must be a JSON object {\"topic\", \"event\", \"payload\"}");
       return;
@@ -80,11 +97,7 @@ public final class BroadcastApi {
       return;
     }
     Principal principal = Principals.of(ctx);
-    if (policy != null && principal.claims().isEmpty() && !policy.allowsAnonymous()) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      Problem.send(ctx, 401, "A token is required");
-      return;
-    }
+    if (refusedWithoutToken(ctx, principal)) return;
     JsonNode payload = body.get("payload");
     Context own = Vertx.currentContext();
     pubSub.broadcast(
@@ -102,19 +115,11 @@ public final class BroadcastApi {
       Problem.send(ctx, 415, "Only JSON payloads are supported (Content-Type: application/json)");
       return;
     }
-    JsonNode payload;
-    try {
-      payload = ctx.body().buffer() == null ? null : reader.readTree(ctx.body().asString());
-    } catch (java.io.IOException e) {
-      Problem.send(ctx, 400, "The body is not valid JSON");
-      return;
-    }
+    Body read = body(ctx);
+    if (!read.valid()) return;
+    JsonNode payload = read.json();
     Principal principal = Principals.of(ctx);
-    if (policy != null && principal.claims().isEmpty() && !policy.allowsAnonymous()) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      Problem.send(ctx, 401, "A token is required");
-      return;
-    }
+    if (refusedWithoutToken(ctx, principal)) return;
     Context own = Vertx.currentContext();
     pubSub.broadcast(
         principal,
@@ -126,13 +131,9 @@ public final class BroadcastApi {
 
   /** Supabase's batch form: every message is sent; the first refusal, if any, is the answer. */
   private void postMessages(RoutingContext ctx) {
-    JsonNode body;
-    try {
-      body = ctx.body().buffer() == null ? null : reader.readTree(ctx.body().asString());
-    } catch (java.io.IOException e) {
-      Problem.send(ctx, 400, "The body is not valid JSON");
-      return;
-    }
+    Body read = body(ctx);
+    if (!read.valid()) return;
+    JsonNode body = read.json();
     JsonNode messages = body == null ? null : body.get("messages");
     if (messages == null || !messages.isArray() || messages.isEmpty()) {
       Problem.send(
@@ -150,11 +151,7 @@ public final class BroadcastApi {
       }
     }
     Principal principal = Principals.of(ctx);
-    if (policy != null && principal.claims().isEmpty() && !policy.allowsAnonymous()) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      Problem.send(ctx, 401, "A token is required");
-      return;
-    }
+    if (refusedWithoutToken(ctx, principal)) return;
     Context own = Vertx.currentContext();
     var left = new java.util.concurrent.atomic.AtomicInteger(messages.size());
     var first = new java.util.concurrent.atomic.AtomicReference<Throwable>();
