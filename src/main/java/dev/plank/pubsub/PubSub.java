@@ -169,11 +169,7 @@ public final class PubSub {
     context.runOnContext(
         v -> {
           try {
-            Membership.Member m = members.get(member);
-            if (m == null || !m.topics.contains(topic)) {
-              throw new PubSubException(
-                  PubSubError.NOT_JOINED, "join topic '" + shorten(topic) + "' first");
-            }
+            Membership.Member m = joined(member, topic);
             if (!m.broadcasts.tryTake(System.nanoTime())) {
               metrics.limitHit("broadcast_rate");
               throw new PubSubException(
@@ -240,11 +236,7 @@ public final class PubSub {
     context.runOnContext(
         v -> {
           try {
-            Membership.Member m = members.get(member);
-            if (m == null || !m.topics.contains(topic)) {
-              throw new PubSubException(
-                  PubSubError.NOT_JOINED, "join topic '" + shorten(topic) + "' first");
-            }
+            Membership.Member m = joined(member, topic);
             if (policy != null && !policy.mayTrack(principal, topic)) {
               throw new PubSubException(
                   PubSubError.FORBIDDEN,
@@ -598,5 +590,15 @@ public final class PubSub {
     byte[] b = new byte[bytes];
     RANDOM.nextBytes(b);
     return HexFormat.of().formatHex(b);
+  }
+
+  /** The member, which must have joined {@code topic}; on the pub/sub context. */
+  private Membership.Member joined(TopicMember member, String topic) {
+    Membership.Member m = members.get(member);
+    if (m == null || !m.topics.contains(topic)) {
+      throw new PubSubException(
+          PubSubError.NOT_JOINED, "join topic '" + shorten(topic) + "' first");
+    }
+    return m;
   }
 }
