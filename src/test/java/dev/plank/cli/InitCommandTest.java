@@ -3,12 +3,10 @@ package dev.plank.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.plank.config.DatabaseUrl;
+import dev.plank.support.CliOutput;
 import dev.plank.support.TestDatabases;
 import dev.plank.support.TestDb;
 import dev.plank.support.TestPlank;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,11 +32,11 @@ class InitCommandTest {
   void initTwiceIsHarmlessAndCapturesTheConfiguredTables() {
     db.execute("CREATE TABLE IF NOT EXISTS orders (id int primary key, total numeric)");
     db.execute("CREATE TABLE IF NOT EXISTS lines (id int primary key)");
-    Output first = run("init", "--tables", "lines,public.orders");
+    CliOutput first = run("init", "--tables", "lines,public.orders");
     assertThat(first.code()).as(first.err()).isZero();
     assertThat(first.out()).contains("public.lines", "public.orders");
     db.execute("INSERT INTO orders VALUES (1, 9.5)");
-    Output second = run("init", "--tables", "lines,public.orders");
+    CliOutput second = run("init", "--tables", "lines,public.orders");
     assertThat(second.code()).as(second.err()).isZero();
     db.execute("INSERT INTO orders VALUES (2, 10)");
 
@@ -54,11 +52,11 @@ class InitCommandTest {
     TestDb freshDb = new TestDb(fresh);
     try {
       freshDb.execute("CREATE TABLE orders (id int primary key)");
-      Output result = run(fresh, "init", "--tables", "orders");
+      CliOutput result = run(fresh, "init", "--tables", "orders");
       assertThat(result.code()).as(result.err()).isZero();
       assertThat(tablesOutsidePlank(freshDb)).containsExactly("public.orders");
 
-      Output demo = run(fresh, "init", "--demo", "--tables", "orders,items");
+      CliOutput demo = run(fresh, "init", "--demo", "--tables", "orders,items");
       assertThat(demo.code()).as(demo.err()).isZero();
       assertThat(demo.out()).contains("public.orders, public.items");
       assertThat(tablesOutsidePlank(freshDb)).containsExactly("public.items", "public.orders");
@@ -69,7 +67,7 @@ class InitCommandTest {
 
   @Test
   void withoutTheDemoTableTheErrorSaysHowToGetIt() {
-    Output result = run("init", "--tables", "items");
+    CliOutput result = run("init", "--tables", "items");
     assertThat(result.code()).isEqualTo(1);
     assertThat(result.err().strip())
         .isEqualTo(
@@ -83,7 +81,7 @@ class InitCommandTest {
         new String[][] {
           {"--help"}, {"init", "--help"}, {"serve", "--help"}, {"--port", "1", "-h"}
         }) {
-      Output help = runWithEnv(Map.of(), args);
+      CliOutput help = runWithEnv(Map.of(), args);
       assertThat(help.code()).as(String.join(" ", args) + ": " + help.err()).isZero();
       assertThat(help.err()).isEmpty();
       assertThat(help.out()).startsWith("Usage: plank").contains("--help");
@@ -112,7 +110,7 @@ class InitCommandTest {
     DatabaseUrl fresh = TestDatabases.create(InitCommandTest.class);
     try {
       new TestDb(fresh).execute("CREATE TABLE items (id int primary key)");
-      Output result = run(fresh, "init", "--tables", "items,missing_table");
+      CliOutput result = run(fresh, "init", "--tables", "items,missing_table");
       assertThat(result.code()).isEqualTo(1);
       assertThat(result.err().strip())
           .isEqualTo(
@@ -129,12 +127,12 @@ class InitCommandTest {
 
   @Test
   void aMalformedSettingStopsWithOneLineNamingIt() {
-    Output badUrl = runWithEnv(Map.of(), "init", "--database-url", "mysql://nope");
+    CliOutput badUrl = runWithEnv(Map.of(), "init", "--database-url", "mysql://nope");
     assertThat(badUrl.code()).isEqualTo(2);
     assertThat(badUrl.err().strip())
         .isEqualTo("plank: DATABASE_URL must start with postgresql:// (got 'mysql')");
 
-    Output badPort =
+    CliOutput badPort =
         runWithEnv(
             Map.of("PLANK_PORT", "eighty", "DATABASE_URL", TestPlank.url(database)), "serve");
     assertThat(badPort.code()).isEqualTo(2);
@@ -144,7 +142,7 @@ class InitCommandTest {
 
   @Test
   void serveFailsFastOnAnUnknownTable() {
-    Output result =
+    CliOutput result =
         runWithEnv(
             Map.of(
                 "DATABASE_URL", TestPlank.url(database), "PLANK_PORT", "0", "PLANK_TABLES", "nope"),
@@ -153,40 +151,19 @@ class InitCommandTest {
     assertThat(result.err()).contains("table public.nope does not exist");
   }
 
-  record Output(int code, String out, String err) {}
-
-  private static Output run(String... args) {
+  private static CliOutput run(String... args) {
     return run(database, args);
   }
 
-  private static Output run(DatabaseUrl url, String... args) {
+  private static CliOutput run(DatabaseUrl url, String... args) {
     String[] full = new String[args.length + 2];
     System.arraycopy(args, 0, full, 0, args.length);
     full[args.length] = "--database-url";
     full[args.length + 1] = TestPlank.url(url);
-    return capture(() -> Main.run(full, Map.of()));
+    return CliOutput.capture(() -> Main.run(full, Map.of()));
   }
 
-  private static Output runWithEnv(Map<String, String> env, String... args) {
-    return capture(() -> Main.run(args, env));
-  }
-
-  private static synchronized Output capture(java.util.function.IntSupplier command) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-      int code = command.getAsInt();
-      return new Output(
-          code,
-          outBytes.toString(StandardCharsets.UTF_8),
-          errBytes.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+  private static CliOutput runWithEnv(Map<String, String> env, String... args) {
+    return CliOutput.capture(() -> Main.run(args, env));
   }
 }

@@ -3,12 +3,10 @@ package dev.plank.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.plank.config.DatabaseUrl;
+import dev.plank.support.CliOutput;
 import dev.plank.support.TestDatabases;
 import dev.plank.support.TestDb;
 import dev.plank.support.TestPlank;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,7 +24,7 @@ class UninstallCommandTest {
     db.execute("CREATE TABLE orders (id int PRIMARY KEY, total numeric)");
     db.execute("CREATE SCHEMA shop");
     db.execute("CREATE TABLE shop.\"Lines\" (id int PRIMARY KEY)");
-    Output init = run("init", "--tables", "orders,shop.Lines");
+    CliOutput init = run("init", "--tables", "orders,shop.Lines");
     assertThat(init.code()).as(init.err()).isZero();
     db.execute("INSERT INTO orders VALUES (1, 9.5), (2, 10)");
     db.execute("INSERT INTO shop.\"Lines\" VALUES (7)");
@@ -39,7 +37,7 @@ class UninstallCommandTest {
 
   @Test
   void withoutYesItListsWhatItWouldRemoveAndRemovesNothing() {
-    Output dry = run("uninstall");
+    CliOutput dry = run("uninstall");
     assertThat(dry.code()).isEqualTo(2);
     assertThat(dry.out())
         .contains(
@@ -57,7 +55,7 @@ class UninstallCommandTest {
 
   @Test
   void withYesItRemovesTriggersFunctionsAndTheSchemaAndKeepsTheUsersData() {
-    Output result = run("uninstall", "--yes");
+    CliOutput result = run("uninstall", "--yes");
     assertThat(result.code()).as(result.err()).isZero();
     assertThat(result.out().lines())
         .startsWith(
@@ -81,12 +79,12 @@ class UninstallCommandTest {
     assertThat(db.count("SELECT count(*) FROM shop.\"Lines\"")).isEqualTo(1);
     db.execute("INSERT INTO orders VALUES (3, 1)"); // writes work without the trigger
 
-    Output again = run("uninstall");
+    CliOutput again = run("uninstall");
     assertThat(again.code()).isZero();
     assertThat(again.out()).startsWith("plank uninstall: nothing of Plank's in");
 
     // And it can be installed again from scratch.
-    Output init = run("init", "--tables", "orders");
+    CliOutput init = run("init", "--tables", "orders");
     assertThat(init.code()).as(init.err()).isZero();
     db.execute("INSERT INTO orders VALUES (4, 1)");
     assertThat(db.count("SELECT count(*) FROM plank.changes")).isEqualTo(1);
@@ -100,32 +98,11 @@ class UninstallCommandTest {
     return db.count("SELECT count(*) FROM pg_namespace WHERE nspname = 'plank'");
   }
 
-  record Output(int code, String out, String err) {}
-
-  private Output run(String... args) {
+  private CliOutput run(String... args) {
     String[] full = new String[args.length + 2];
     System.arraycopy(args, 0, full, 0, args.length);
     full[args.length] = "--database-url";
     full[args.length + 1] = TestPlank.url(database);
-    return capture(() -> Main.run(full, Map.of()));
-  }
-
-  private static synchronized Output capture(java.util.function.IntSupplier command) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-      int code = command.getAsInt();
-      return new Output(
-          code,
-          outBytes.toString(StandardCharsets.UTF_8),
-          errBytes.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+    return CliOutput.capture(() -> Main.run(full, Map.of()));
   }
 }

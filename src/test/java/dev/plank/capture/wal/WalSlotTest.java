@@ -5,16 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.plank.cli.Main;
 import dev.plank.config.DatabaseUrl;
+import dev.plank.support.CliOutput;
 import dev.plank.support.LogicalPostgres;
 import dev.plank.support.RawHttp;
 import dev.plank.support.TestDb;
 import dev.plank.support.TestPlank;
 import dev.plank.support.WsClient;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.function.IntSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,7 +58,7 @@ class WalSlotTest {
   @Test
   void slotDropIsRefusedWhileANodeReadsTheSlotAndDropsItAfterwards() throws Exception {
     awaitLeader();
-    Output refused = run("slot", "drop");
+    CliOutput refused = run("slot", "drop");
     assertThat(refused.code()).isEqualTo(1);
     assertThat(refused.err().strip())
         .matches(
@@ -79,7 +76,7 @@ class WalSlotTest {
     plank = null;
     awaitActiveSlots(0);
 
-    Output dropped = run("slot", "drop");
+    CliOutput dropped = run("slot", "drop");
     assertThat(dropped.code()).as(dropped.err()).isZero();
     assertThat(dropped.out())
         .isEqualTo(
@@ -87,7 +84,7 @@ class WalSlotTest {
                 + database.redacted()
                 + ")\n");
     assertThat(slots()).isZero();
-    Output again = run("slot", "drop");
+    CliOutput again = run("slot", "drop");
     assertThat(again.code()).isZero();
     assertThat(again.out()).startsWith("plank slot drop: no replication slot plank in ");
 
@@ -125,32 +122,11 @@ class WalSlotTest {
     return new TestDb(database).count("SELECT count(*) FROM pg_replication_slots");
   }
 
-  record Output(int code, String out, String err) {}
-
-  private Output run(String... args) {
+  private CliOutput run(String... args) {
     String[] full = new String[args.length + 2];
     System.arraycopy(args, 0, full, 0, args.length);
     full[args.length] = "--database-url";
     full[args.length + 1] = TestPlank.url(database);
-    return capture(() -> Main.run(full, Map.of()));
-  }
-
-  private static synchronized Output capture(IntSupplier command) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-      int code = command.getAsInt();
-      return new Output(
-          code,
-          outBytes.toString(StandardCharsets.UTF_8),
-          errBytes.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+    return CliOutput.capture(() -> Main.run(full, Map.of()));
   }
 }
