@@ -14,6 +14,10 @@ final class AbusePhase {
   final String name;
   final Attack.Kind attack; // null for the baselines and the warm-up
   final boolean reported;
+  // 0 for the warm-ups; an attack's ratio is taken against the baseline of its round (for a cold
+  // attack, round 0, the first baseline's).
+  final int round;
+  AbusePhase reference;
   private volatile long start = Long.MAX_VALUE;
   private volatile long end = Long.MAX_VALUE;
 
@@ -28,10 +32,16 @@ final class AbusePhase {
   double attackerCpuSeconds = -1; // an attacker in a process of its own; -1 when not known
   SnapshotProbe.Summary probes;
 
-  AbusePhase(String name, Attack.Kind attack, boolean reported) {
+  AbusePhase(String name, Attack.Kind attack, boolean reported, int round) {
     this.name = name;
     this.attack = attack;
     this.reported = reported;
+    this.round = round;
+  }
+
+  /** An attack run once before the measured rounds, on a server that has not seen it yet. */
+  boolean isCold() {
+    return attack != null && round == 0;
   }
 
   void begin(long nanos) {

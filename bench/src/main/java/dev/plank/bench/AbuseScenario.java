@@ -15,10 +15,12 @@ import picocli.CommandLine.Option;
 
 /**
  * A canary (a few subscribed WebSocket clients, a writer at a steady rate, and a snapshot of a
- * small table taken every second) measured through phases of one run: a baseline, then each attack
- * in turn (a ping flood, a subscribe storm, attackers holding snapshot slots), then a baseline
- * again. Reports the canary's latency in each phase against the first baseline: the target of issue
- * 12 is a p99 under each attack within 2x of the p99 without it.
+ * small table taken every second) measured through phases of one run: each attack once, cold (the
+ * server has not seen it yet: its JIT compiles and deoptimises the paths the attack takes, a
+ * one-time cost), then rounds of a baseline followed by each attack in turn (a ping flood, a
+ * subscribe storm, attackers holding snapshot slots), then a baseline again. Reports the canary's
+ * latency in each phase against its round's baseline: the target of issue 12 is a p99 under each
+ * attack within 2x of the p99 without it, judged on the median over the rounds.
  */
 @Command(
     name = "abuse",
@@ -58,6 +60,23 @@ final class AbuseScenario extends ScenarioCommand {
       description =
           "seconds of canary load before the baseline, not measured (default: ${DEFAULT-VALUE})")
   double warmup;
+
+  @Option(
+      names = "--rounds",
+      defaultValue = "3",
+      description =
+          "rounds of a baseline and every attack; the verdict takes each attack's median ratio over"
+              + " the rounds (default: ${DEFAULT-VALUE})")
+  int rounds;
+
+  @Option(
+      names = "--cold-seconds",
+      defaultValue = "5",
+      description =
+          "each attack runs this long before the rounds, reported as cold and not judged: the first"
+              + " time a server meets an attack, its JIT recompiles the paths the attack takes (0:"
+              + " skip; default: ${DEFAULT-VALUE})")
+  double coldSeconds;
 
   @Option(
       names = "--attacks",
@@ -133,8 +152,10 @@ final class AbuseScenario extends ScenarioCommand {
       defaultValue = "auto",
       description =
           "local address the attackers connect from, so that per-address limits see another"
-              + " client than the canary; auto: 127.0.0.2 for a loopback --url, else the default;"
-              + " none: the default (default: ${DEFAULT-VALUE})")
+              + " client than the canary; auto: for a loopback --url, 127.0.0.2 for the ping flood,"
+              + " .3 for the storm and .4 for the hold (so that one attack's cool-down does not"
+              + " refuse the next), else the default; none: the default (default:"
+              + " ${DEFAULT-VALUE})")
   String attackerSource;
 
   @Option(
@@ -257,14 +278,11 @@ final class AbuseScenario extends ScenarioCommand {
       sql.close();
     }
 
-    List<AbusePhase> phases = new ArrayList<>();
-    AbusePhase warm = new AbusePhase("warm-up", null, false);
-    AbusePhase baseline = new AbusePhase("baseline", null, true);
-    phases.add(warm);
-    phases.add(baseline);
-    for (Attack.Kind k : kinds) phases.add(new AbusePhase(k.label, k, true));
-    if (!noEndBaseline) phases.add(new AbusePhase("baseline-end", null, true));
-    double planned = warmup + phaseSeconds * (phases.size() - 1) + settle * (phases.size() - 2);
+    if (rounds < 1) throw new BenchException("--rounds is at least 1, not " + rounds);
+    List<AbusePhase> phases = phases(kinds);
+    AbusePhase baseline = firstBaseline(phases);
+    double planned = 0;
+    for (AbusePhase p : phases) planned += seconds(p) + settle;
 
     // Writes for longer than planned, and is stopped when the last phase ends.
     ChangeWriter writer =
@@ -297,20 +315,21 @@ final class AbuseScenario extends ScenarioCommand {
       Bench.await(probe.start(), 30, "connecting the snapshot probe");
       progress.line(
           "%d canaries on %s, %.0f changes/s; snapshot probe on %s every %.1f s; attackers"
-              + " from %s; phases of %.0f s, %.0f s apart",
+              + " from %s; %d rounds of phases of %.0f s, %.0f s apart",
           opened.subscribed(),
           bench.table,
           rate,
           small,
           probeInterval,
-          source.isEmpty() ? "the default address" : source,
+          source.isEmpty() ? "the default address" : source + " and up",
+          rounds,
           phaseSeconds,
           settle);
       Future<Void> writing = writer.start();
       for (int i = 0; i < phases.size(); i++) {
         AbusePhase p = phases.get(i);
-        if (i >= 2 && settle > 0) Thread.sleep((long) (settle * 1000));
-        runPhase(bench, p, i == 0 ? warmup : phaseSeconds, source, big, tick, clock, probe);
+        if (i >= 1 && settle > 0) Thread.sleep((long) (settle * 1000));
+        runPhase(bench, p, seconds(p), source(source, p.attack), big, tick, clock, probe);
       }
       writer.stop();
       Bench.await(writing, 60, "finishing the writer");
@@ -352,6 +371,49 @@ final class AbuseScenario extends ScenarioCommand {
       Bench.await(writer.close(), 10, "closing the writer");
       return report(phases, baseline, opened.subscribed(), subs, writer, source, probe);
     }
+  }
+
+  /**
+   * The warm-up, each attack cold, then per round a baseline and each attack, and the end baseline.
+   */
+  private List<AbusePhase> phases(List<Attack.Kind> kinds) {
+    List<AbusePhase> phases = new ArrayList<>();
+    phases.add(new AbusePhase("warm-up", null, false, 0));
+    List<AbusePhase> cold = new ArrayList<>();
+    if (coldSeconds > 0) {
+      for (Attack.Kind k : kinds) cold.add(new AbusePhase(k.label + " (cold)", k, true, 0));
+    }
+    phases.addAll(cold);
+    AbusePhase first = null;
+    for (int r = 1; r <= rounds; r++) {
+      String suffix = rounds == 1 ? "" : " #" + r;
+      AbusePhase base = new AbusePhase("baseline" + suffix, null, true, r);
+      if (first == null) first = base;
+      base.reference = base;
+      phases.add(base);
+      for (Attack.Kind k : kinds) {
+        AbusePhase attack = new AbusePhase(k.label + suffix, k, true, r);
+        attack.reference = base;
+        phases.add(attack);
+      }
+    }
+    for (AbusePhase c : cold) c.reference = first;
+    if (!noEndBaseline) {
+      AbusePhase end = new AbusePhase("baseline-end", null, true, rounds + 1);
+      end.reference = first;
+      phases.add(end);
+    }
+    return phases;
+  }
+
+  private static AbusePhase firstBaseline(List<AbusePhase> phases) {
+    for (AbusePhase p : phases) if (p.attack == null && p.reported) return p;
+    throw new IllegalStateException("no baseline");
+  }
+
+  private double seconds(AbusePhase p) {
+    if (!p.reported) return warmup;
+    return p.isCold() ? coldSeconds : phaseSeconds;
   }
 
   private void runPhase(
@@ -464,6 +526,16 @@ final class AbuseScenario extends ScenarioCommand {
     return host.equals("127.0.0.1") || host.equals("localhost") ? "127.0.0.2" : "";
   }
 
+  /**
+   * With --attacker-source auto on loopback, each kind of attack connects from an address of its
+   * own: a flooder cut off for its rate cools its address down, which would otherwise refuse the
+   * next attack and make it look harmless.
+   */
+  private String source(String base, Attack.Kind kind) {
+    if (kind == null || !attackerSource.equals("auto") || !base.equals("127.0.0.2")) return base;
+    return "127.0.0." + (2 + kind.ordinal());
+  }
+
   private Report report(
       List<AbusePhase> phases,
       AbusePhase baseline,
@@ -496,33 +568,25 @@ final class AbuseScenario extends ScenarioCommand {
     params.put("small_rows", smallRows);
     params.put("probe_interval_seconds", probeInterval);
     params.put("target_ratio", targetRatio);
+    params.put("rounds", rounds);
+    params.put("cold_seconds", coldSeconds);
 
     List<Map<String, String>> rows = new ArrayList<>();
     List<Object> phaseJson = new ArrayList<>();
-    Map<String, String> verdicts = new LinkedHashMap<>();
-    boolean allPass = true;
     for (AbusePhase p : phases) {
       if (!p.reported) continue;
       Histogram h = p.latency.total();
       double p99 = LatencyRecorder.ms(h, 99);
       long expected = p.committed * subscribed;
-      boolean complete = expected > 0 && p.delivered.sum() >= expected;
-      double ratio = baseP99 > 0 ? p99 / baseP99 : Double.NaN;
+      double refP99 = LatencyRecorder.ms(p.reference.latency.total(), 99);
+      double ratio = refP99 > 0 ? p99 / refP99 : Double.NaN;
       String verdict;
-      if (p == baseline) {
+      if (p.reference == p) {
         verdict = "-";
       } else if (p.attack == null) {
-        verdict = "drift " + Fmt.times(p99, baseP99);
+        verdict = "drift " + Fmt.times(p99, refP99);
       } else {
-        // An attack that never connected proves nothing: it does not pass.
-        boolean attacked = p.attackStats != null && p.attackStats.connects() > 0;
-        boolean pass = attacked && complete && ratio <= targetRatio;
-        verdict =
-            !attacked
-                ? "FAIL (no attack: could not connect)"
-                : pass ? "PASS" : complete ? "FAIL" : "FAIL (lost)";
-        verdicts.put(p.name, pass ? "PASS" : "FAIL");
-        allPass &= pass;
+        verdict = (p.isCold() ? "cold, not judged: " : "") + phaseVerdict(p, subscribed, ratio);
       }
       Attack.Stats a = p.attackStats;
       SnapshotProbe.Summary s = p.probes;
@@ -534,7 +598,7 @@ final class AbuseScenario extends ScenarioCommand {
               .put("p50 ms", Fmt.ms(LatencyRecorder.ms(h, 50)))
               .put("p99 ms", Fmt.ms(p99))
               .put("max ms", Fmt.ms(LatencyRecorder.maxMs(h)))
-              .put("p99 / baseline", Fmt.times(p99, baseP99))
+              .put("p99 / baseline", Fmt.times(p99, refP99))
               .put("snapshots", s.completed() + "/" + s.started())
               .put("snapshot p50 ms", Fmt.ms(s.p50Ms()))
               .put("snapshot max ms", Fmt.ms(s.maxMs()))
@@ -553,6 +617,7 @@ final class AbuseScenario extends ScenarioCommand {
               .cells());
       Map<String, Object> j = new LinkedHashMap<>();
       j.put("phase", p.name);
+      j.put("round", p.round);
       j.put("attack", p.attack == null ? null : p.attack.label);
       j.put("seconds", Fmt.json(p.seconds()));
       j.put("committed", p.committed);
@@ -579,16 +644,81 @@ final class AbuseScenario extends ScenarioCommand {
     report.results.put("snapshot_probe_last_refusal", probe.lastRefusal());
     report.results.put("baseline_p99_ms", Fmt.json(baseP99));
     report.results.put("phases", phaseJson);
+    report.table("Phases, each attack's p99 against its round's baseline", rows);
+
+    // The verdict: per attack, the median over the rounds of its p99 / its round's baseline p99.
+    Map<String, String> verdicts = new LinkedHashMap<>();
+    Map<String, Object> medians = new LinkedHashMap<>();
+    List<Map<String, String>> summary = new ArrayList<>();
+    boolean allPass = true;
+    for (String attack : attacks) {
+      Attack.Kind kind = Attack.Kind.of(attack);
+      List<Double> ratios = new ArrayList<>();
+      List<String> shown = new ArrayList<>();
+      String cold = "-";
+      boolean whole = true;
+      for (AbusePhase p : phases) {
+        if (p.attack != kind || !p.reported) continue;
+        double ratio = p99Ratio(p);
+        if (p.isCold()) {
+          cold = Fmt.num(ratio, 2) + "x";
+          continue;
+        }
+        ratios.add(ratio);
+        shown.add(Fmt.num(ratio, 2) + "x");
+        // Lost changes, or an attack that never connected, fail the attack whatever its ratio.
+        whole &= !phaseVerdict(p, subscribed, ratio).startsWith("FAIL (");
+      }
+      double median = median(ratios);
+      boolean pass = whole && median <= targetRatio;
+      allPass &= pass;
+      verdicts.put(attack, pass ? "PASS" : "FAIL");
+      medians.put(attack, Fmt.json(median));
+      summary.add(
+          new Report.Row()
+              .put("attack", attack)
+              .put("cold p99 / baseline (not judged)", cold)
+              .put("p99 / baseline, round by round", String.join(", ", shown))
+              .put("median", Fmt.num(median, 2) + "x")
+              .put(
+                  "verdict",
+                  pass ? "PASS" : whole ? "FAIL" : "FAIL (lost changes or no attack in a round)")
+              .cells());
+    }
+    report.results.put("median_p99_over_baseline", medians);
     report.results.put("verdicts", verdicts);
     report.results.put("all_pass", allPass);
     report.table(
         String.format(
             Locale.ROOT,
-            "Canary p99 under attack within %sx of the baseline's (%s ms): %s",
+            "Canary p99 under attack within %sx of its round's baseline, median of %d rounds: %s",
             Fmt.num(targetRatio, 1),
-            Fmt.ms(baseP99),
+            rounds,
             allPass ? "PASS" : "FAIL"),
-        rows);
+        summary);
     return report;
+  }
+
+  private static double p99Ratio(AbusePhase p) {
+    double ref = LatencyRecorder.ms(p.reference.latency.total(), 99);
+    return ref > 0 ? LatencyRecorder.ms(p.latency.total(), 99) / ref : Double.NaN;
+  }
+
+  /** One attack phase: PASS, or why not. An attack that never connected proves nothing. */
+  private String phaseVerdict(AbusePhase p, int subscribed, double ratio) {
+    long expected = p.committed * subscribed;
+    boolean complete = expected > 0 && p.delivered.sum() >= expected;
+    boolean attacked = p.attackStats != null && p.attackStats.connects() > 0;
+    if (!attacked) return "FAIL (no attack: could not connect)";
+    if (!complete) return "FAIL (lost)";
+    return ratio <= targetRatio ? "PASS" : "FAIL";
+  }
+
+  private static double median(List<Double> values) {
+    if (values.isEmpty()) return Double.NaN;
+    List<Double> sorted = new ArrayList<>(values);
+    sorted.sort(null);
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
   }
 }
