@@ -28,85 +28,98 @@ import org.junit.jupiter.api.Timeout;
  */
 class WalLargeTransactionIT {
   private static final Duration LONG = Duration.ofSeconds(90);
-  private static final int ROWS = 3_000;
   private static final int MD5S = 1_000; // 32 characters each: a 32 KB body per row
+
+  /** What one delivered row must be; throws AssertionError when it is not. */
+  private interface RowCheck {
+    void check(int id, JsonNode change);
+  }
 
   @Test
   @Timeout(180)
   void aTransactionLargerThanTheHeapIsDeliveredWholeInOrder() throws Exception {
-    DatabaseUrl db = LogicalPostgres.create(WalLargeTransactionIT.class);
-    Path dir = PlankProcess.tempDir("plank-wal-large");
-    TestDb sql = new TestDb(db);
-    // Random hex: TOAST compression cannot shrink it, so the WAL and the decoded rows are big.
-    sql.execute("CREATE TABLE big (id int PRIMARY KEY, n int NOT NULL, body text NOT NULL)");
-    sql.execute(
-        "INSERT INTO big SELECT r, 0, (SELECT string_agg(md5(random()::text || k || r), '')"
-            + " FROM generate_series(1, ?) k) FROM generate_series(1, ?) r",
-        MD5S,
-        ROWS);
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
-    PlankProcess node = startSmallLeader(db, dir, port, "big");
-    try {
-      node.awaitLine(l -> l.startsWith("Plank listening"), LONG);
-      try (WsClient ws = WsClient.connect("ws://127.0.0.1:" + port + "/ws")) {
-        ws.subscribe("big");
-        // A single statement over freshly inserted rows: it updates them in id order.
-        CompletableFuture<Void> update =
-            CompletableFuture.runAsync(() -> sql.execute("UPDATE big SET n = n + 1"));
-        long lastSeq = 0;
-        for (int id = 1; id <= ROWS; id++) {
-          JsonNode change;
-          try {
-            change = ws.next(LONG);
-          } catch (AssertionError e) {
-            throw new AssertionError(
-                "row " + id + " did not arrive; the node said:\n" + tail(node));
-          }
+    updateEveryRow(
+        "big",
+        3_000,
+        sql -> {
+          // Random hex: TOAST compression cannot shrink it, so the WAL and the decoded rows are
+          // big.
+          sql.execute("CREATE TABLE big (id int PRIMARY KEY, n int NOT NULL, body text NOT NULL)");
+          sql.execute(
+              "INSERT INTO big SELECT r, 0, (SELECT string_agg(md5(random()::text || k || r), '')"
+                  + " FROM generate_series(1, ?) k) FROM generate_series(1, ?) r",
+              MD5S,
+              3_000);
+        },
+        (id, change) -> {
           assertThat(change.path("type").asText()).as("row %d", id).isEqualTo("UPDATE");
           assertThat(change.path("data").path("id").asInt()).isEqualTo(id);
           assertThat(change.path("data").path("n").asInt()).isEqualTo(1);
           // The unchanged TOASTed body comes whole, filled from the old row.
           assertThat(change.path("data").path("body").asText()).hasSize(32 * MD5S);
           assertThat(change.path("old").path("n").asInt()).isZero();
-          assertThat(change.path("seq").asLong()).isGreaterThan(lastSeq);
-          lastSeq = change.path("seq").asLong();
-        }
-        update.get(LONG.toSeconds(), TimeUnit.SECONDS);
-      }
-      assertThat(node.isAlive()).as("the node is still up").isTrue();
-      assertThat(node.lines()).noneMatch(l -> l.contains("OutOfMemoryError"));
-      assertThat(sql.count("SELECT count(*) FROM plank.changes WHERE table_name = 'big'"))
-          .isEqualTo(ROWS);
-    } finally {
-      node.close();
-      LogicalPostgres.drop(db);
-      PlankProcess.deleteTree(dir);
-    }
+        });
   }
 
   @Test
   @Timeout(600)
   void aMillionRowUpdateIsDeliveredWholeInOrder() throws Exception {
     int rows = 1_000_000;
+    updateEveryRow(
+        "counters",
+        rows,
+        sql -> {
+          sql.execute("CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL)");
+          sql.execute("INSERT INTO counters SELECT r, 0 FROM generate_series(1, ?) r", rows);
+        },
+        (id, change) -> {
+          // Checked by hand: a million AssertJ chains would dominate the test's time.
+          if (!"UPDATE".equals(change.path("type").asText())
+              || change.path("data").path("id").asInt() != id
+              || change.path("data").path("n").asInt() != 1) {
+            throw new AssertionError("row " + id + " out of order or wrong: " + change);
+          }
+        });
+  }
+
+  /**
+   * Creates and fills {@code table} (ids 1 to {@code rows}), starts a WAL leader with a 128 MB heap
+   * on it, subscribes, runs {@code UPDATE table SET n = n + 1} and checks that every row arrives
+   * once, in id order, with rising cursors.
+   */
+  private static void updateEveryRow(
+      String table, int rows, java.util.function.Consumer<TestDb> prepare, RowCheck check)
+      throws Exception {
     DatabaseUrl db = LogicalPostgres.create(WalLargeTransactionIT.class);
-    Path dir = PlankProcess.tempDir("plank-wal-million");
+    Path dir = PlankProcess.tempDir("plank-wal-large");
     TestDb sql = new TestDb(db);
-    sql.execute("CREATE TABLE counters (id int PRIMARY KEY, n int NOT NULL)");
-    sql.execute("INSERT INTO counters SELECT r, 0 FROM generate_series(1, ?) r", rows);
+    prepare.accept(sql);
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    PlankProcess node = startSmallLeader(db, dir, port, "counters");
+    PlankProcess node =
+        PlankProcess.startJar(
+            PlankProcess.jar(),
+            dir,
+            Map.of(
+                "DATABASE_URL",
+                TestPlank.url(db),
+                "PLANK_PORT",
+                Integer.toString(port),
+                "PLANK_CAPTURE",
+                "wal",
+                "PLANK_TABLES",
+                table,
+                "JAVA_TOOL_OPTIONS",
+                "-Xmx128m -XX:+UseSerialGC"));
     try {
       node.awaitLine(l -> l.startsWith("Plank listening"), LONG);
       try (WsClient ws = WsClient.connect("ws://127.0.0.1:" + port + "/ws")) {
-        ws.subscribe("counters");
+        ws.subscribe(table);
+        // A single statement over freshly inserted rows: it updates them in id order.
         CompletableFuture<Void> update =
-            CompletableFuture.runAsync(() -> sql.execute("UPDATE counters SET n = n + 1"));
+            CompletableFuture.runAsync(() -> sql.execute("UPDATE " + table + " SET n = n + 1"));
         long lastSeq = 0;
         for (int id = 1; id <= rows; id++) {
           JsonNode change;
@@ -116,44 +129,23 @@ class WalLargeTransactionIT {
             throw new AssertionError(
                 "row " + id + " did not arrive; the node said:\n" + tail(node));
           }
-          // Checked by hand: a million AssertJ chains would dominate the test's time.
+          check.check(id, change);
           long seq = change.path("seq").asLong();
-          if (!"UPDATE".equals(change.path("type").asText())
-              || change.path("data").path("id").asInt() != id
-              || change.path("data").path("n").asInt() != 1
-              || seq <= lastSeq) {
-            throw new AssertionError("row " + id + " out of order or wrong: " + change);
-          }
+          if (seq <= lastSeq)
+            throw new AssertionError("row " + id + ": cursor " + seq + " <= " + lastSeq);
           lastSeq = seq;
         }
         update.get(LONG.toSeconds(), TimeUnit.SECONDS);
       }
       assertThat(node.isAlive()).as("the node is still up").isTrue();
       assertThat(node.lines()).noneMatch(l -> l.contains("OutOfMemoryError"));
-      assertThat(sql.count("SELECT count(*) FROM plank.changes WHERE table_name = 'counters'"))
+      assertThat(sql.count("SELECT count(*) FROM plank.changes WHERE table_name = ?", table))
           .isEqualTo(rows);
     } finally {
       node.close();
       LogicalPostgres.drop(db);
       PlankProcess.deleteTree(dir);
     }
-  }
-
-  private static PlankProcess startSmallLeader(DatabaseUrl db, Path dir, int port, String table) {
-    return PlankProcess.startJar(
-        PlankProcess.jar(),
-        dir,
-        Map.of(
-            "DATABASE_URL",
-            TestPlank.url(db),
-            "PLANK_PORT",
-            Integer.toString(port),
-            "PLANK_CAPTURE",
-            "wal",
-            "PLANK_TABLES",
-            table,
-            "JAVA_TOOL_OPTIONS",
-            "-Xmx128m -XX:+UseSerialGC"));
   }
 
   private static String tail(PlankProcess node) {
