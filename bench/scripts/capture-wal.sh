@@ -8,6 +8,9 @@
 #     100 ms), and after they stop, how long until the log has their last commit (the drain);
 #   - commit-to-client latency: the bench's fanout (one pipelined writer, CLIENTS subscribers) at
 #     each rate in RATES changes/s.
+# and a third session without Plank, the floor of any WAL reader: the same pgbench writers on a
+# published copy (bench_wal_floor, REPLICA IDENTITY FULL) while pg_recvlogical reads its pgoutput
+# slot and writes nothing anywhere. What WAL mode loses beyond the floor is Plank's leader.
 # Prints every measurement, then medians over the rounds and the ratios.
 #
 #   bench/scripts/capture-wal.sh [PLANK_JAR] [SECONDS] [ROUNDS]     (defaults target/plank.jar 10 3)
@@ -71,6 +74,7 @@ psql -q "$admin" -c "SET client_min_messages = warning" \
 
 echo "INSERT INTO items (name, value) VALUES ('pgbench', 1);" >"$work/captured.sql"
 echo "INSERT INTO bench_wal_plain (name, value) VALUES ('pgbench', 1);" >"$work/plain.sql"
+echo "INSERT INTO bench_wal_floor (name, value) VALUES ('pgbench', 1);" >"$work/floor.sql"
 
 start_plank() { # mode
   PLANK_PORT=$port DATABASE_URL=$url PLANK_DEMO=true PLANK_CAPTURE=$1 \
@@ -169,14 +173,34 @@ session() { # mode
   stop_plank
 }
 
+# No Plank: pg_recvlogical reads the floor table's slot while pgbench writes to it.
+floor_session() {
+  "$(pg_config --bindir)/pg_recvlogical" -d "$url" --slot bench_floor --start -o proto_version=1 \
+    -o publication_names=bench_floor -f /dev/null &
+  local reader=$! n
+  for _ in $(seq 1 100); do
+    n=$(psql -Atq "$url" -c "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg_recvlogical'")
+    [[ $n == 1 ]] && break
+    sleep 0.1
+  done
+  [[ $n == 1 ]] || { echo "pg_recvlogical did not start reading the slot bench_floor" >&2; exit 1; }
+  for w in ${writers//,/ }; do record floor "$w" commits/s "$(pgbench_tps "$w" floor)"; done
+  kill "$reader"; wait "$reader" 2>/dev/null || true
+}
+
 echo "# $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $url, $seconds s per pgbench run, $rounds rounds"
 # The first start creates items; the copy is made from it, then every session sees both.
 start_plank trigger; stop_plank
 psql -q "$url" -c "CREATE TABLE bench_wal_plain (LIKE items INCLUDING ALL)" \
   -c "INSERT INTO items (name, value) SELECT 'seed', g FROM generate_series(1, 10000) g" \
-  -c "INSERT INTO bench_wal_plain (name, value) SELECT 'seed', g FROM generate_series(1, 10000) g" >/dev/null
+  -c "INSERT INTO bench_wal_plain (name, value) SELECT 'seed', g FROM generate_series(1, 10000) g" \
+  -c "CREATE TABLE bench_wal_floor (LIKE items INCLUDING ALL)" \
+  -c "ALTER TABLE bench_wal_floor REPLICA IDENTITY FULL" \
+  -c "INSERT INTO bench_wal_floor (name, value) SELECT 'seed', g FROM generate_series(1, 10000) g" \
+  -c "CREATE PUBLICATION bench_floor FOR TABLE bench_wal_floor" \
+  -c "SELECT pg_create_logical_replication_slot('bench_floor', 'pgoutput')" >/dev/null
 for round in $(seq 1 "$rounds"); do
-  if ((round % 2)); then session trigger; session wal; else session wal; session trigger; fi
+  if ((round % 2)); then session trigger; session wal; floor_session; else floor_session; session wal; session trigger; fi
   echo "# after round $round: load $(cut -d' ' -f1-3 /proc/loadavg)"
 done
 
@@ -192,11 +216,11 @@ echo
 echo "Medians of $rounds rounds (each round's values in brackets); ratios against the uncaptured table in trigger-mode"
 echo "sessions, and (last column) against the uncaptured table measured just before in the same WAL-mode session."
 echo
-echo "| writers | uncaptured commits/s | trigger | WAL | trigger / uncaptured | WAL / uncaptured | uncaptured, WAL leader running | WAL / that |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| writers | uncaptured commits/s | trigger | WAL | trigger / uncaptured | WAL / uncaptured | uncaptured, WAL leader running | WAL / that | floor: pg_recvlogical, no Plank | floor / uncaptured |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for w in ${writers//,/ }; do
-  p=$(get trigger "$w" plain-commits/s) t=$(get trigger "$w" commits/s) l=$(get wal "$w" commits/s) q=$(get wal "$w" plain-commits/s)
-  echo "| $w | $p [$(all trigger "$w" plain-commits/s)] | $t [$(all trigger "$w" commits/s)] | $l [$(all wal "$w" commits/s)] | $(ratio "$t" "$p") | $(ratio "$l" "$p") | $q [$(all wal "$w" plain-commits/s)] | $(ratio "$l" "$q") |"
+  p=$(get trigger "$w" plain-commits/s) t=$(get trigger "$w" commits/s) l=$(get wal "$w" commits/s) q=$(get wal "$w" plain-commits/s) f=$(get floor "$w" commits/s)
+  echo "| $w | $p [$(all trigger "$w" plain-commits/s)] | $t [$(all trigger "$w" commits/s)] | $l [$(all wal "$w" commits/s)] | $(ratio "$t" "$p") | $(ratio "$l" "$p") | $q [$(all wal "$w" plain-commits/s)] | $(ratio "$l" "$q") | $f [$(all floor "$w" commits/s)] | $(ratio "$f" "$p") |"
 done
 echo
 echo "| WAL leader, full speed | behind by (commits) p50 / max | behind by (s) max | drain after the writers stop (s) |"
