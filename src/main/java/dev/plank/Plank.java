@@ -235,7 +235,10 @@ public final class Plank implements AutoCloseable {
     return vertx.deployVerticle(new ManagementServer(webParts));
   }
 
-  /** Completes once the schema is in place and the listener is live; fails on a fatal error. */
+  /**
+   * Completes once the schema is in place, the listener is live and the cluster's presence is
+   * loaded; fails on a fatal error.
+   */
   public Future<Void> databaseReady() {
     return databaseReady.future();
   }
@@ -277,8 +280,9 @@ public final class Plank implements AutoCloseable {
         .onSuccess(
             infos -> {
               hub.tablesReady(infos);
-              capture.start().onComplete(databaseReady);
-              pubSub.start();
+              Future<Void> captured = capture.start();
+              Future<Void> presence = pubSub.start();
+              captured.compose(v -> presence).onComplete(databaseReady);
               pruneTask.start(vertx, settings.pruneInterval());
               lagMonitor.start(vertx, settings.deploy().lagInterval());
             })

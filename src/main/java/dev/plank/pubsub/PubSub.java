@@ -43,6 +43,9 @@ public final class PubSub {
   private static final Logger log = LoggerFactory.getLogger(PubSub.class);
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final int MAX_NAME = 200;
+  // A node that cannot read the cluster's presence this long after its start reports ready anyway:
+  // its members then get the other nodes' entries as a diff once the table answers.
+  private static final long FIRST_LOAD_WAIT_MS = 10_000;
 
   private final Context context;
   private final Vertx vertx;
@@ -57,6 +60,7 @@ public final class PubSub {
   private final Map<String, Long> heardAt = new HashMap<>(); // remote node -> last message, nanos
   private final Set<String> dropped = new HashSet<>(); // remote nodes taken for dead
   private List<String> buffered; // notifications held back while a resync loads, else null
+  private final Promise<Void> firstLoad = Promise.promise(); // the other nodes' entries are in
   private long refs;
   private long lastBeatNanos; // the last heartbeat that succeeded, 0 before the first
   private long timer = -1;
@@ -85,8 +89,13 @@ public final class PubSub {
     return node;
   }
 
-  /** Starts the heartbeat and the listener, once the schema is in place. */
-  public void start() {
+  /**
+   * Starts the heartbeat and the listener, once the schema is in place. Completes once the other
+   * nodes' presence entries are loaded, so that a node reports ready with the whole state (a member
+   * joining earlier would get them as a diff after its state), or after {@link #FIRST_LOAD_WAIT_MS}
+   * when the table does not answer.
+   */
+  public Future<Void> start() {
     context.runOnContext(
         v -> {
           if (closed) return;
@@ -94,7 +103,20 @@ public final class PubSub {
           bus.listen(this::notified, this::resync);
           long every = Math.max(200, limits.presenceExpiry().toMillis() / 3);
           timer = vertx.setPeriodic(every, every, t -> context.runOnContext(x -> beat()));
+          var unused =
+              vertx.setTimer(
+                  FIRST_LOAD_WAIT_MS,
+                  t ->
+                      context.runOnContext(
+                          x -> {
+                            if (firstLoad.tryComplete()) {
+                              log.warn(
+                                  "The cluster's presence is not loaded yet; serving without it"
+                                      + " until the database answers");
+                            }
+                          }));
         });
+    return firstLoad.future();
   }
 
   /** Joins a topic; the member then gets the topic's presence state, then its messages. */
@@ -316,6 +338,7 @@ public final class PubSub {
     context.runOnContext(
         v -> {
           closed = true;
+          firstLoad.tryComplete();
           if (timer != -1) vertx.cancelTimer(timer);
           if (lastBeatNanos == 0) {
             done.complete(); // never joined the cluster (no database): nothing to remove
@@ -447,6 +470,7 @@ public final class PubSub {
               if (r.succeeded()) {
                 dropped.clear();
                 apply(r.result());
+                firstLoad.tryComplete();
               } else {
                 log.warn(
                     "Cannot read the cluster's presence ({}); retrying", r.cause().getMessage());
