@@ -7,13 +7,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.plank.support.Jwts;
 import dev.plank.support.TestPlank;
 import dev.plank.support.WsClient;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Who may join, broadcast and track, as the policy's topic grants say; failing closed. */
 class PubSubPolicyTest {
@@ -34,17 +31,11 @@ class PubSubPolicyTest {
       }
       """;
 
-  @TempDir static Path dir;
   static TestPlank plank;
 
   @BeforeAll
-  static void start() throws Exception {
-    Path policy = dir.resolve("policy.json");
-    Files.writeString(policy, POLICY);
-    plank =
-        TestPlank.start(
-            PubSubPolicyTest.class,
-            Map.of("PLANK_JWT_SECRET", Jwts.SECRET, "PLANK_POLICY", policy.toString()));
+  static void start() {
+    plank = TestPlank.startWithPolicy(PubSubPolicyTest.class, POLICY);
   }
 
   @AfterAll

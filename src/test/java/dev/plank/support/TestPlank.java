@@ -32,6 +32,22 @@ public final class TestPlank implements AutoCloseable {
     return start(TestDatabases.create(testClass), settings);
   }
 
+  /**
+   * A node on a fresh database that verifies tokens signed with {@link Jwts#SECRET} and enforces
+   * {@code policyJson} (written to a temporary file for {@code PLANK_POLICY}).
+   */
+  public static TestPlank startWithPolicy(Class<?> testClass, String policyJson) {
+    try {
+      java.nio.file.Path policy = java.nio.file.Files.createTempFile("plank-policy", ".json");
+      policy.toFile().deleteOnExit();
+      java.nio.file.Files.writeString(policy, policyJson);
+      return start(
+          testClass, Map.of("PLANK_JWT_SECRET", Jwts.SECRET, "PLANK_POLICY", policy.toString()));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** Starts against an existing database, created by the caller (who may set it up first). */
   public static TestPlank start(DatabaseUrl database, Map<String, String> settings) {
     int port = freePort();

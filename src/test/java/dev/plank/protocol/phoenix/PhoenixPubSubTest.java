@@ -10,14 +10,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Broadcast and presence on {@code /realtime/v1/websocket} under a policy, as raw vsn 1.0.0 frames
@@ -35,17 +32,11 @@ class PhoenixPubSubTest {
       }}
       """;
 
-  @TempDir static Path dir;
   static TestPlank plank;
 
   @BeforeAll
-  static void start() throws Exception {
-    Path policy = dir.resolve("policy.json");
-    Files.writeString(policy, POLICY);
-    plank =
-        TestPlank.start(
-            PhoenixPubSubTest.class,
-            Map.of("PLANK_JWT_SECRET", Jwts.SECRET, "PLANK_POLICY", policy.toString()));
+  static void start() {
+    plank = TestPlank.startWithPolicy(PhoenixPubSubTest.class, POLICY);
   }
 
   @AfterAll
