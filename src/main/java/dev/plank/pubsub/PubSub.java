@@ -105,18 +105,17 @@ public final class PubSub {
           timer = vertx.setPeriodic(every, every, t -> context.runOnContext(x -> beat()));
           var unused =
               vertx.setTimer(
-                  FIRST_LOAD_WAIT_MS,
-                  t ->
-                      context.runOnContext(
-                          x -> {
-                            if (firstLoad.tryComplete()) {
-                              log.warn(
-                                  "The cluster's presence is not loaded yet; serving without it"
-                                      + " until the database answers");
-                            }
-                          }));
+                  FIRST_LOAD_WAIT_MS, t -> context.runOnContext(x -> firstLoadTimedOut()));
         });
     return firstLoad.future();
+  }
+
+  private void firstLoadTimedOut() {
+    if (firstLoad.tryComplete()) {
+      log.warn(
+          "The cluster's presence is not loaded yet; serving without it until the database"
+              + " answers");
+    }
   }
 
   /** Joins a topic; the member then gets the topic's presence state, then its messages. */
